@@ -1,0 +1,164 @@
+/* main.c — tianbao-admin: create and migrate the database (more subcommands come with features). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/config.h"
+#include "core/db.h"
+#include "core/log.h"
+#include "core/migrate.h"
+
+/* Options common to every subcommand. */
+struct admin_opts {
+	struct config cfg;
+	const char *cfg_path;
+	const char *db_path;
+	const char *migrations;
+};
+
+/* Print the usage text. */
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: tianbao-admin [-c CONFIG | --db PATH] [--migrations DIR] COMMAND [ARGS]\n"
+		"\n"
+		"Commands:\n"
+		"  init       create a new database and apply all migrations\n"
+		"  migrate    apply the migrations the database does not have yet\n"
+		"  version    print the database's migration number\n"
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE    configuration file (section [tianbao])\n"
+		"      --db PATH        database file (overrides the configuration)\n"
+		"      --migrations DIR directory of NNNN_name.sql files\n"
+		"  -h, --help           show this help\n");
+}
+
+/* Open the database named by the options. */
+static bool admin_open(struct admin_opts *o, struct db *db)
+{
+	char err[512];
+	if (!db_open(db, o->cfg.database, o->cfg.busy_timeout_ms, err, sizeof(err))) {
+		fprintf(stderr, "tianbao-admin: %s\n", err);
+		return false;
+	}
+	return true;
+}
+
+/* Apply migrations and report. */
+static int admin_migrate(struct admin_opts *o, struct db *db)
+{
+	char err[1024];
+	int n = migrate_apply(db, o->cfg.migrations, err, sizeof(err));
+	if (n < 0) {
+		fprintf(stderr, "tianbao-admin: migration failed: %s\n", err);
+		return 1;
+	}
+	printf("%s: %d migration%s applied, now at %04d\n", o->cfg.database, n, n == 1 ? "" : "s",
+	       migrate_version(db));
+	return 0;
+}
+
+/* init: the database must not exist yet (or be empty). */
+static int cmd_init(struct admin_opts *o)
+{
+	struct stat sb;
+	if (stat(o->cfg.database, &sb) == 0 && sb.st_size > 0) {
+		fprintf(stderr,
+			"tianbao-admin: %s already exists; use 'tianbao-admin migrate' to upgrade it\n",
+			o->cfg.database);
+		return 1;
+	}
+	struct db db;
+	if (!admin_open(o, &db))
+		return 1;
+	int rc = admin_migrate(o, &db);
+	db_close(&db);
+	return rc;
+}
+
+/* migrate: apply what is pending. */
+static int cmd_migrate(struct admin_opts *o)
+{
+	struct stat sb;
+	if (stat(o->cfg.database, &sb) != 0) {
+		fprintf(stderr, "tianbao-admin: %s does not exist; create it with 'tianbao-admin init'\n",
+			o->cfg.database);
+		return 1;
+	}
+	struct db db;
+	if (!admin_open(o, &db))
+		return 1;
+	int rc = admin_migrate(o, &db);
+	db_close(&db);
+	return rc;
+}
+
+/* version: print the migration number. */
+static int cmd_version(struct admin_opts *o)
+{
+	struct db db;
+	if (!admin_open(o, &db))
+		return 1;
+	int v = migrate_version(&db);
+	db_close(&db);
+	if (v < 0)
+		return 1;
+	printf("%04d\n", v);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+					     {"db", required_argument, NULL, 'd'},
+					     {"migrations", required_argument, NULL, 'm'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	struct admin_opts o = {0};
+	int c;
+	log_init("tianbao-admin");
+	config_defaults(&o.cfg);
+	while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.cfg_path = optarg; break;
+		case 'd': o.db_path = optarg; break;
+		case 'm': o.migrations = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	char err[512];
+	if (o.cfg_path && !config_load(&o.cfg, o.cfg_path, err, sizeof(err))) {
+		fprintf(stderr, "tianbao-admin: %s\n", err);
+		return 1;
+	}
+	if (!o.cfg_path && !o.db_path) {
+		fprintf(stderr, "tianbao-admin: give -c CONFIG or --db PATH\n");
+		return 2;
+	}
+	if (o.db_path)
+		snprintf(o.cfg.database, sizeof(o.cfg.database), "%s", o.db_path);
+	if (o.migrations)
+		snprintf(o.cfg.migrations, sizeof(o.cfg.migrations), "%s", o.migrations);
+	const char *cmd = argv[optind];
+	if (strcmp(cmd, "init") == 0)
+		return cmd_init(&o);
+	if (strcmp(cmd, "migrate") == 0)
+		return cmd_migrate(&o);
+	if (strcmp(cmd, "version") == 0)
+		return cmd_version(&o);
+	if (strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "tianbao-admin: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,33 @@
+/* app.h — what one worker holds for its whole life: config, database, templates, buffers. */
+#ifndef TB_APP_H
+#define TB_APP_H
+
+#include <stdbool.h>
+
+#include "../core/config.h"
+#include "../core/db.h"
+#include "http.h"
+#include "tmpl.h"
+
+struct app {
+	struct config cfg;
+	struct db db;
+	struct tmpl_set *tmpl;
+	struct http_limits limits;
+	struct arena arena;        /* per request; reset after each */
+	struct http_response res;  /* reused by every request */
+};
+
+/* Open the database and parse the templates for one worker. Returns false
+ * with an English message in `err`. */
+bool app_open(struct app *app, const struct config *cfg, char *err, size_t errlen);
+
+/* Release everything app_open acquired. */
+void app_close(struct app *app);
+
+/* Handle one request whose CGI environment and body reader are given, writing
+ * the whole response through `write`. The request arena is reset afterwards. */
+void app_handle(struct app *app, char **envp, http_read_fn read, void *rctx, http_write_fn write,
+		void *wctx);
+
+#endif
