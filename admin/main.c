@@ -1,22 +1,13 @@
-/* main.c — tianbao-admin: create and migrate the database (more subcommands come with features). */
+/* main.c — tianbao-admin: create and migrate the database, dispatch orgunit and user. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/config.h"
-#include "core/db.h"
+#include "admin/admin.h"
 #include "core/log.h"
 #include "core/migrate.h"
-
-/* Options common to every subcommand. */
-struct admin_opts {
-	struct config cfg;
-	const char *cfg_path;
-	const char *db_path;
-	const char *migrations;
-};
 
 /* Print the usage text. */
 static void usage(FILE *f)
@@ -28,6 +19,10 @@ static void usage(FILE *f)
 		"  init       create a new database and apply all migrations\n"
 		"  migrate    apply the migrations the database does not have yet\n"
 		"  version    print the database's migration number\n"
+		"  orgunit    import and list org units (city, counties, schools)\n"
+		"  user       add, list, disable and enable accounts, set passwords\n"
+		"\n"
+		"'tianbao-admin orgunit --help' and 'tianbao-admin user --help' describe those.\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE    configuration file (section [tianbao])\n"
@@ -42,6 +37,73 @@ static bool admin_open(struct admin_opts *o, struct db *db)
 	char err[512];
 	if (!db_open(db, o->cfg.database, o->cfg.busy_timeout_ms, err, sizeof(err))) {
 		fprintf(stderr, "tianbao-admin: %s\n", err);
+		return false;
+	}
+	return true;
+}
+
+/* Open a database that must exist already. */
+int admin_open_existing(struct admin_opts *o, struct db *db)
+{
+	struct stat sb;
+	if (!o->cfg_path && !o->db_path) {
+		fprintf(stderr, "tianbao-admin: give -c CONFIG or --db PATH\n");
+		return 2;
+	}
+	if (stat(o->cfg.database, &sb) != 0 || sb.st_size == 0) {
+		fprintf(stderr, "tianbao-admin: %s does not exist; create it with 'tianbao-admin init'\n",
+			o->cfg.database);
+		return 1;
+	}
+	if (!admin_open(o, db))
+		return 1;
+	if (migrate_version(db) < 2) {
+		fprintf(stderr, "tianbao-admin: %s is not up to date; run 'tianbao-admin migrate'\n",
+			o->cfg.database);
+		db_close(db);
+		return 1;
+	}
+	return 0;
+}
+
+/* Write a CSV field, quoting only when needed. */
+void admin_csv_field(FILE *f, const char *s, char sep)
+{
+	if (!s)
+		s = "";
+	size_t n = strlen(s);
+	bool quote = n > 0 && (s[0] == ' ' || s[n - 1] == ' ' || strpbrk(s, ",\"\r\n") != NULL);
+	if (!quote) {
+		fputs(s, f);
+	} else {
+		fputc('"', f);
+		for (; *s; s++) {
+			if (*s == '"')
+				fputc('"', f);
+			fputc(*s, f);
+		}
+		fputc('"', f);
+	}
+	fputc(sep, f);
+}
+
+/* Read one line from stdin. */
+bool admin_read_line(char *buf, size_t buflen)
+{
+	if (!fgets(buf, (int)buflen, stdin)) {
+		fprintf(stderr, "tianbao-admin: no password on standard input\n");
+		return false;
+	}
+	size_t n = strlen(buf);
+	bool had_newline = n > 0 && buf[n - 1] == '\n';
+	if (!had_newline && !feof(stdin)) {
+		fprintf(stderr, "tianbao-admin: the password line is too long\n");
+		return false;
+	}
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	if (n == 0) {
+		fprintf(stderr, "tianbao-admin: the password on standard input is empty\n");
 		return false;
 	}
 	return true;
@@ -139,25 +201,29 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tianbao-admin: %s\n", err);
 		return 1;
 	}
-	if (!o.cfg_path && !o.db_path) {
-		fprintf(stderr, "tianbao-admin: give -c CONFIG or --db PATH\n");
-		return 2;
-	}
 	if (o.db_path)
 		snprintf(o.cfg.database, sizeof(o.cfg.database), "%s", o.db_path);
 	if (o.migrations)
 		snprintf(o.cfg.migrations, sizeof(o.cfg.migrations), "%s", o.migrations);
 	const char *cmd = argv[optind];
+	if (strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "orgunit") == 0)
+		return cmd_orgunit(&o, argc - optind, argv + optind);
+	if (strcmp(cmd, "user") == 0)
+		return cmd_user(&o, argc - optind, argv + optind);
+	if (!o.cfg_path && !o.db_path) {
+		fprintf(stderr, "tianbao-admin: give -c CONFIG or --db PATH\n");
+		return 2;
+	}
 	if (strcmp(cmd, "init") == 0)
 		return cmd_init(&o);
 	if (strcmp(cmd, "migrate") == 0)
 		return cmd_migrate(&o);
 	if (strcmp(cmd, "version") == 0)
 		return cmd_version(&o);
-	if (strcmp(cmd, "help") == 0) {
-		usage(stdout);
-		return 0;
-	}
 	fprintf(stderr, "tianbao-admin: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

@@ -1,6 +1,7 @@
 /* app.c — one worker's state and the life of one request through it. */
 #include "app.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,10 @@ bool app_open(struct app *app, const struct config *cfg, char *err, size_t errle
 {
 	memset(app, 0, sizeof(*app));
 	app->cfg = *cfg;
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "libsodium cannot initialise");
+		return false;
+	}
 	app->limits = http_default_limits;
 	arena_init(&app->arena, 64 * 1024);
 	http_response_init(&app->res);

@@ -28,6 +28,8 @@ extern const struct http_limits http_default_limits;
 
 struct app;
 struct route;
+struct auth_session;
+struct org_unit;
 
 /* The response, buffered whole so that an error can replace it. */
 struct http_response {
@@ -59,6 +61,9 @@ struct http_request {
 	const char *remote_addr;
 	const char *host;
 	const struct route *route; /* matched route */
+	struct auth_session *session; /* the logged-in user, or NULL */
+	struct org_unit *unit;        /* the org unit of a ROUTE_SCOPE_UNIT route, checked */
+	const char *flash;            /* one-time notice shown by the next page */
 	const char *args[4];       /* values of {name} segments of the route */
 	size_t nargs;
 };

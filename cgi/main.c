@@ -51,14 +51,21 @@ static void on_worker_term(int sig)
 	}
 }
 
-/* Install `fn` for `sig` without SA_RESTART, so blocking calls return EINTR. */
-static void set_handler(int sig, void (*fn)(int))
+/* Install `fn` for `sig` with the given sa_flags. */
+static void set_handler_flags(int sig, void (*fn)(int), int flags)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = fn;
+	sa.sa_flags = flags;
 	sigemptyset(&sa.sa_mask);
 	sigaction(sig, &sa, NULL);
+}
+
+/* Install `fn` for `sig` without SA_RESTART, so blocking calls return EINTR. */
+static void set_handler(int sig, void (*fn)(int))
+{
+	set_handler_flags(sig, fn, 0);
 }
 
 /* FCGX body reader for app_handle. */
@@ -87,7 +94,9 @@ static int worker_main(const struct config *cfg)
 	struct app app;
 	char err[512];
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	set_handler(SIGTERM, on_worker_term);
+	/* SA_RESTART: a request body being read must not come back short; an
+	 * accept() restarted after the handler closed the socket fails with EBADF. */
+	set_handler_flags(SIGTERM, on_worker_term, SA_RESTART);
 	set_handler(SIGINT, SIG_IGN);
 	set_handler(SIGHUP, SIG_IGN);
 	set_handler(SIGCHLD, SIG_DFL);

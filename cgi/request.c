@@ -136,6 +136,10 @@ static int http_read_body(struct http_request *req, http_read_fn read, void *rct
 		*why = "提交的内容过大，请分开多次提交。";
 		return 413;
 	}
+	if (clen && *clen && got < want) {
+		*why = "提交的内容不完整，请重新提交。";
+		return 400;
+	}
 	b[got] = '\0';
 	*body = b;
 	*body_len = got;

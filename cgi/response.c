@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../core/auth.h"
 #include "../core/log.h"
 #include "app.h"
 #include "http.h"
@@ -93,7 +94,8 @@ void http_redirect(struct http_request *req, const char *location)
 	http_header(res, "Location", location);
 }
 
-/* Add the values every page template may use. */
+/* Add the values every page template may use: site names, the path, and for
+ * a logged-in user the user, the CSRF token for forms, and the navigation. */
 static void http_common_ctx(struct http_request *req, struct tv *ctx)
 {
 	struct arena *a = req->arena;
@@ -102,6 +104,21 @@ static void http_common_ctx(struct http_request *req, struct tv *ctx)
 	if (!tv_get(ctx, "site_title"))
 		tv_set_str(a, ctx, "site_title", "学校办学条件与师资年度填报");
 	tv_set_str(a, ctx, "path", req->path);
+	if (req->flash && !tv_get(ctx, "flash"))
+		tv_set_str(a, ctx, "flash", req->flash);
+	if (!req->session)
+		return;
+	const struct user *u = &req->session->user;
+	struct tv *user = tv_set(a, ctx, "user", tv_map(a));
+	tv_set_str(a, user, "login", u->login);
+	tv_set_str(a, user, "display_name", u->display_name);
+	tv_set_str(a, user, "role_name", user_role_name(u->role));
+	tv_set_str(a, user, "org_name", u->org_name);
+	tv_set_str(a, user, "org_code", u->org_code);
+	tv_set_bool(a, user, "is_school", strcmp(u->role, "school") == 0);
+	tv_set_bool(a, user, "is_reviewer", strcmp(u->role, "reviewer") == 0);
+	tv_set_bool(a, user, "is_admin", strcmp(u->role, "admin") == 0);
+	tv_set_str(a, ctx, "csrf_token", req->session->csrf);
 }
 
 /* Render a template as the body. */
@@ -168,6 +185,7 @@ void http_error(struct http_request *req, int status, const char *message)
 	struct tv *ctx = tv_map(a);
 	tv_set_int(a, ctx, "status", status);
 	tv_set_str(a, ctx, "title", title);
+	tv_set_str(a, ctx, "page_title", title);
 	tv_set_str(a, ctx, "message", msg);
 	http_common_ctx(req, ctx);
 	if (!req->app || !req->app->tmpl ||

@@ -3,7 +3,11 @@
 
 #include <string.h>
 
+#include "../core/auth.h"
+#include "../core/log.h"
+#include "../core/orgunit.h"
 #include "app.h"
+#include "session.h"
 
 /* Match pattern segments against path segments. */
 bool route_match(const char *pattern, const char *path, struct arena *a, const char **args,
@@ -75,7 +79,33 @@ const struct route *route_find(const struct route *table, struct http_request *r
 	return NULL;
 }
 
-/* Dispatch: find the route, check it, run it. */
+/* The role bit of a role name. */
+unsigned route_role_bit(const char *role)
+{
+	if (strcmp(role, "school") == 0)
+		return ROLE_SCHOOL;
+	if (strcmp(role, "reviewer") == 0)
+		return ROLE_REVIEWER;
+	if (strcmp(role, "admin") == 0)
+		return ROLE_ADMIN;
+	return 0;
+}
+
+/* No session for a route that needs one: send the person to the login page
+ * and bring them back afterwards. */
+static void route_need_login(struct http_request *req)
+{
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "/login?next=");
+	buf_urlencode(&b, req->path, strlen(req->path));
+	if (req->method == HTTP_POST)
+		buf_puts(&b, "&expired=1");
+	http_redirect(req, arena_strndup(req->arena, b.data, b.len));
+	buf_free(&b);
+}
+
+/* Dispatch: find the route; check method, session, role, CSRF and scope in
+ * that order; only then run the handler. */
 void route_dispatch(struct http_request *req)
 {
 	int status = 404;
@@ -88,5 +118,39 @@ void route_dispatch(struct http_request *req)
 		return;
 	}
 	req->route = r;
+	session_load(req);
+	if (r->roles != ROLE_PUBLIC) {
+		if (!req->session) {
+			route_need_login(req);
+			return;
+		}
+		if (!(route_role_bit(req->session->user.role) & r->roles)) {
+			http_error(req, 404, NULL);
+			return;
+		}
+		if (req->session->user.must_change && !(r->flags & ROUTE_MUST_CHANGE_OK)) {
+			http_redirect(req, "/password");
+			return;
+		}
+	}
+	if (req->method == HTTP_POST) {
+		bool ok = session_origin_ok(req) && ((r->flags & ROUTE_NO_CSRF) || session_csrf_ok(req));
+		if (!ok) {
+			log_warn("%s %s refused: CSRF/Origin check failed (origin %s)", req->method_name,
+				 req->path, req->origin ? req->origin : "-");
+			http_error(req, 403, NULL);
+			return;
+		}
+	}
+	if (r->flags & ROUTE_SCOPE_UNIT) {
+		struct org_unit *u = arena_alloc(req->arena, sizeof(*u));
+		if (!req->session || req->nargs < 1 ||
+		    ou_get_by_code(&req->app->db, req->arena, req->args[0], u) != 1 ||
+		    !ou_in_scope(&req->app->db, req->session->user.org_unit_id, u->id)) {
+			http_error(req, 404, NULL);
+			return;
+		}
+		req->unit = u;
+	}
 	r->handler(req);
 }

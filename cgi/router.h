@@ -22,7 +22,15 @@ enum route_role {
  * and is checked by Origin instead. */
 enum route_flag {
 	ROUTE_NO_CSRF = 1,
+	/* args[0] is an org unit code that must lie in the user's unit; the
+	 * dispatcher loads it into req->unit, and answers 404 otherwise. */
+	ROUTE_SCOPE_UNIT = 2,
+	/* usable while the user must still replace an admin-set password */
+	ROUTE_MUST_CHANGE_OK = 4,
 };
+
+/* The role bit of a role name ("school" → ROLE_SCHOOL ...), 0 if unknown. */
+unsigned route_role_bit(const char *role);
 
 typedef void (*route_handler)(struct http_request *req);
 

@@ -15,6 +15,7 @@
 #define TMPL_MAX_FILE (1024 * 1024) /* largest template file tmpl_load_dir accepts */
 #define TMPL_MAX_NEST 100           /* deepest section nesting within one template */
 #define TMPL_MAX_PARTIALS 64        /* deepest partial nesting at render time */
+#define TMPL_MAX_EXPANSIONS 100000  /* partials expanded by one tmpl_render call */
 #define TMPL_SUFFIX ".mustache"
 
 /* The parsed form of a template: a list of nodes, sections holding sublists. */
@@ -582,7 +583,10 @@ static bool load_file(struct tmpl_set *set, const char *path, const char *name, 
 			goto cleanup;
 		}
 	}
-	ok = tmpl_add(set, name, data, len, err, errlen);
+	char perr[512] = "";
+	ok = tmpl_add(set, name, data, len, perr, sizeof(perr));
+	if (!ok)
+		set_err(err, errlen, "tmpl: %s: %s", path, perr);
 cleanup:
 	free(data);
 	if (fd >= 0)
@@ -662,7 +666,8 @@ struct render {
 	const struct tmpl_set *set;
 	struct arena *scratch;
 	struct buf *out;
-	int partials; /* current partial nesting */
+	int partials;    /* current partial nesting */
+	long expansions; /* partials expanded so far */
 };
 
 /* The entry for `key` in `m`, or NULL when `m` is not a map or lacks it. */
@@ -828,7 +833,7 @@ static void render_nodes(struct render *r, const struct node *n, const struct ct
 static void render_partial(struct render *r, const struct node *n, const struct ctx *c,
                            const char *indent, size_t ilen)
 {
-	if (r->partials >= TMPL_MAX_PARTIALS)
+	if (r->partials >= TMPL_MAX_PARTIALS || r->expansions >= TMPL_MAX_EXPANSIONS)
 		return;
 	const struct tmpl *t = set_find(r->set, n->s);
 	if (!t)
@@ -851,6 +856,7 @@ static void render_partial(struct render *r, const struct node *n, const struct 
 		}
 	}
 	r->partials++;
+	r->expansions++;
 	render_nodes(r, t->root, c, pin, plen);
 	r->partials--;
 }
@@ -912,7 +918,7 @@ bool tmpl_render(const struct tmpl_set *set, const char *name, const struct tv *
 	const struct tmpl *t = set_find(set, name);
 	if (!t || !out)
 		return false;
-	struct render r = {set, scratch, out, 0};
+	struct render r = {set, scratch, out, 0, 0};
 	struct ctx top = {ctx, NULL};
 	render_nodes(&r, t->root, ctx ? &top : NULL, NULL, 0);
 	return true;

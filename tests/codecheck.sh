@@ -44,5 +44,10 @@ if grep -rnE '\{\{\{|\{\{&' templates/ | grep -v -f tests/raw-allowed.txt; then
   report "unescaped template output outside tests/raw-allowed.txt"
 fi
 
+# 6. Every POST form in a template carries the CSRF token partial on its opening line.
+if grep -rn '<form method="post"' templates/ | grep -v '{{> csrf}}'; then
+  report "a POST form without {{> csrf}} right after its opening tag"
+fi
+
 [ $fail -eq 0 ] && echo "1 passed, 0 failed" || echo "0 passed, 1 failed"
 exit $fail

@@ -184,6 +184,11 @@ static void test_path_query_cookies(void **state)
 	assert_int_equal(parse(&a, &req, lq, "", 0, &why), 414);
 	free(longq);
 
+	char *shortbody[] = {"REQUEST_METHOD=POST", "DOCUMENT_URI=/x",
+			     "CONTENT_TYPE=application/x-www-form-urlencoded", "CONTENT_LENGTH=20",
+			     NULL};
+	assert_int_equal(parse(&a, &req, shortbody, "a=1", 3, &why), 400);
+
 	char *json[] = {"REQUEST_METHOD=POST", "DOCUMENT_URI=/x", "CONTENT_TYPE=application/json",
 			"CONTENT_LENGTH=2", NULL};
 	assert_int_equal(parse(&a, &req, json, "{}", 2, &why), 415);

@@ -444,7 +444,7 @@ static void test_load_dir(void **state)
 	write_file(dir, "bad.mustache", "ok\n{{#open}}\n", 13);
 	set = tmpl_load_dir(dir, err, sizeof(err));
 	assert_null(set);
-	assert_non_null(strstr(err, "bad:2:"));
+	assert_non_null(strstr(err, "bad.mustache: bad:2: unclosed section"));
 	remove_file(dir, "bad.mustache");
 
 	/* Files over 1 MiB are refused. */
@@ -507,7 +507,7 @@ static void test_rerender(void **state)
 	tmpl_set_free(set);
 }
 
-/* A partial that includes itself forever stops at the depth cap. */
+/* Self-including partials stop at the depth cap and the expansion budget. */
 static void test_recursion_cap(void **state)
 {
 	(void)state;
@@ -519,6 +519,15 @@ static void test_recursion_cap(void **state)
 	arena_init(&a, 0);
 	assert_true(tmpl_render(set, "self", NULL, &a, &out));
 	assert_int_equal(out.len, 65);
+
+	/* A partial that includes itself several times would grow exponentially;
+	 * the per-render expansion budget stops it. */
+	const char *fan = "{{>fan}}{{>fan}}{{>fan}}{{>fan}}x";
+	assert_true(tmpl_add(set, "fan", fan, strlen(fan), err, sizeof(err)));
+	buf_reset(&out);
+	assert_true(tmpl_render(set, "fan", NULL, &a, &out));
+	assert_true(out.len > 1000);
+	assert_true(out.len <= 100001);
 	buf_free(&out);
 	arena_free(&a);
 	tmpl_set_free(set);

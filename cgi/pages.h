@@ -1,0 +1,32 @@
+/* pages.h — the page handlers named in the route table. */
+#ifndef TB_PAGES_H
+#define TB_PAGES_H
+
+#include "http.h"
+
+/* page_home.c */
+void page_home(struct http_request *req);
+void page_school(struct http_request *req);
+/* page_auth.c */
+void page_login_form(struct http_request *req);
+void page_login_submit(struct http_request *req);
+void page_logout(struct http_request *req);
+void page_password_form(struct http_request *req);
+void page_password_submit(struct http_request *req);
+/* page_admin_units.c */
+void page_admin_units(struct http_request *req);
+void page_admin_unit_new(struct http_request *req);
+void page_admin_unit_create(struct http_request *req);
+void page_admin_unit_edit(struct http_request *req);
+void page_admin_unit_update(struct http_request *req);
+void page_admin_unit_active(struct http_request *req);
+/* page_admin_users.c */
+void page_admin_users(struct http_request *req);
+void page_admin_user_new(struct http_request *req);
+void page_admin_user_create(struct http_request *req);
+void page_admin_user_edit(struct http_request *req);
+void page_admin_user_update(struct http_request *req);
+void page_admin_user_active(struct http_request *req);
+void page_admin_user_reset(struct http_request *req);
+
+#endif
