@@ -248,7 +248,9 @@ int main(int argc, char **argv)
 		printf("configuration OK\n");
 		return 0;
 	}
-	int nworkers = cfg.workers > 0 ? cfg.workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	/* Workers spend much of a request waiting on the socket: four per core keep
+	 * the cores busy (see docs/PERFORMANCE.md). */
+	int nworkers = cfg.workers > 0 ? cfg.workers : 4 * (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (nworkers < 1)
 		nworkers = 1;
 	if (nworkers > MAX_WORKERS / 2)

@@ -13,7 +13,7 @@ struct config {
 	char database[CONFIG_PATH_MAX];   /* SQLite file */
 	char socket[CONFIG_PATH_MAX];     /* unix socket path, or host:port */
 	int socket_mode;                  /* permissions of a unix socket (octal in the file) */
-	int workers;                      /* 0 = number of cores */
+	int workers;                      /* 0 = four per core */
 	char templates[CONFIG_PATH_MAX];  /* directory of *.mustache */
 	char migrations[CONFIG_PATH_MAX]; /* directory of NNNN_name.sql */
 	char base_url[CONFIG_PATH_MAX];   /* e.g. https://tianbao.example.cn */
