@@ -40,4 +40,7 @@ int cmd_orgunit(struct admin_opts *o, int argc, char **argv);
 /* `tianbao-admin user ...`: argv[0] is "user". Returns the exit code. */
 int cmd_user(struct admin_opts *o, int argc, char **argv);
 
+/* `tianbao-admin forms ...`: argv[0] is "forms". Returns the exit code. */
+int cmd_forms(struct admin_opts *o, int argc, char **argv);
+
 #endif

@@ -1,4 +1,4 @@
-/* main.c — tianbao-admin: create and migrate the database, dispatch orgunit and user. */
+/* main.c — tianbao-admin: create and migrate the database, dispatch orgunit, user and forms. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +21,10 @@ static void usage(FILE *f)
 		"  version    print the database's migration number\n"
 		"  orgunit    import and list org units (city, counties, schools)\n"
 		"  user       add, list, disable and enable accounts, set passwords\n"
+		"  forms      check, load and list form definitions (db/forms/*.json)\n"
 		"\n"
-		"'tianbao-admin orgunit --help' and 'tianbao-admin user --help' describe those.\n"
+		"'tianbao-admin orgunit --help', 'tianbao-admin user --help' and\n"
+		"'tianbao-admin forms --help' describe those.\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE    configuration file (section [tianbao])\n"
@@ -214,6 +216,8 @@ int main(int argc, char **argv)
 		return cmd_orgunit(&o, argc - optind, argv + optind);
 	if (strcmp(cmd, "user") == 0)
 		return cmd_user(&o, argc - optind, argv + optind);
+	if (strcmp(cmd, "forms") == 0)
+		return cmd_forms(&o, argc - optind, argv + optind);
 	if (!o.cfg_path && !o.db_path) {
 		fprintf(stderr, "tianbao-admin: give -c CONFIG or --db PATH\n");
 		return 2;

@@ -20,6 +20,18 @@ static const char *auth_safe_next(const char *next)
 	return next;
 }
 
+/* The username to put back into the form: as typed, minus control characters. */
+static const char *auth_shown_username(struct arena *a, const char *s)
+{
+	size_t n = strlen(s), j = 0;
+	char *d = arena_alloc(a, n + 1);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x20 && s[i] != 0x7f)
+			d[j++] = s[i];
+	d[j] = '\0';
+	return d;
+}
+
 /* Render the login page with an optional error, keeping the username. */
 static void auth_login_page(struct http_request *req, int status, const char *error,
 			    const char *username)
@@ -30,7 +42,7 @@ static void auth_login_page(struct http_request *req, int status, const char *er
 	if (error)
 		tv_set_str(a, ctx, "error", error);
 	if (username)
-		tv_set_str(a, ctx, "username", username);
+		tv_set_str(a, ctx, "username", auth_shown_username(a, username));
 	const char *next = http_param(req, "next");
 	if (next && strcmp(auth_safe_next(next), "/") != 0)
 		tv_set_str(a, ctx, "next", next);

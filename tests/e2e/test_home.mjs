@@ -39,7 +39,7 @@ function unavailable(why) {
 // ---- prerequisites ----
 let chromium;
 try {
-  const require = createRequire(path.join(SRCDIR, 'tests', 'e2e', 'node_modules') + path.sep);
+  const require = createRequire((process.env.TIANBAO_NODE_MODULES || path.join(SRCDIR, 'tests', 'e2e', 'node_modules')) + path.sep);
   ({ chromium } = require('playwright-core'));
 } catch (e) {
   unavailable(`playwright-core not found under ${SRCDIR}/tests/e2e/node_modules ` +
