@@ -11,93 +11,23 @@
 // which is a failure when CI is set.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SRCDIR = path.resolve(process.env.TIANBAO_SRCDIR || path.join(HERE, '..', '..'));
-const BUILDDIR = path.resolve(process.env.TIANBAO_BUILDDIR || path.join(SRCDIR, 'build'));
-const STACK = path.join(SRCDIR, 'scripts', 'stack');
+import { CHROMIUM, CHROMIUM_ARGS, Run, SRCDIR, assert, loadChromium, stackEnv, withTimeout } from './lib.mjs';
+
 const DEMO_DATA = path.join(SRCDIR, 'scripts', 'demo-data');
 const DEMO_CSV = path.join(SRCDIR, 'db', 'demo', 'orgunits.csv');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-const HEADING = '学校办学条件与师资年度填报';
 const COUNTY = '990121'; // 青山县: its schools include 教学点
 const REVIEWER = `rev-${COUNTY}`;
-const SANITIZER_MARKERS = ['AddressSanitizer', 'LeakSanitizer', 'runtime error:'];
+const HEADING = '学校办学条件与师资年度填报';
 const DEMO_TIMEOUT_MS = 120_000;
 const WATCHDOG_MS = DEMO_TIMEOUT_MS + 120_000;
 
-function unavailable(why) {
-  if (process.env.CI) {
-    console.error(`FAIL: ${why} (required when CI is set)`);
-    process.exit(1);
-  }
-  console.log(`SKIP: ${why}`);
-  process.exit(77);
-}
-
-// ---- prerequisites ----
-let chromium;
-try {
-  const require = createRequire((process.env.TIANBAO_NODE_MODULES || path.join(SRCDIR, 'tests', 'e2e', 'node_modules')) + path.sep);
-  ({ chromium } = require('playwright-core'));
-} catch (e) {
-  unavailable(`playwright-core not found under ${SRCDIR}/tests/e2e/node_modules ` +
-    `(run: cd tests/e2e && npm ci): ${e.code || e.message}`);
-}
-try {
-  fs.accessSync(CHROMIUM, fs.constants.X_OK);
-} catch {
-  unavailable(`${CHROMIUM} is not installed (apt-get install chromium)`);
-}
-
-// ---- helpers ----
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function stackEnv() {
-  return { ...process.env, TIANBAO_SRCDIR: SRCDIR, TIANBAO_BUILDDIR: BUILDDIR };
-}
-
-function stackRun(...args) {
-  return spawnSync('sh', [STACK, ...args], {
-    env: stackEnv(), stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, encoding: 'utf8',
-  });
-}
-
-let stackDir = null;
-let stackStopped = true;
-function stopStack() {
-  if (stackStopped || !stackDir) return;
-  stackStopped = true;
-  stackRun('stop', stackDir);
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+const chromium = loadChromium();
+const run = new Run(WATCHDOG_MS);
+const check = run.check.bind(run);
+const tmp = run.tmp;
+let context = null;
 
 // The demo city's schools of one county, from the CSV demo-data imports (demo names hold no
 // commas or quotes): code -> { name, type }.
@@ -117,39 +47,6 @@ function demoSchools(county) {
   return { countyName, schools };
 }
 
-// ---- the checks ----
-const results = [];
-async function check(name, fn) {
-  try {
-    await withTimeout(Promise.resolve().then(fn), 30_000, name);
-    results.push([name, null]);
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    results.push([name, e]);
-    console.log(`FAIL ${name}: ${e && e.message ? e.message.split('\n')[0] : e}`);
-  }
-}
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tianbao-e2e-reviewer-'));
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tianbao-e2e-profile-'));
-let context = null;
-
-// A hung browser, stack or demo load must not hang `make check`.
-const watchdog = setTimeout(() => {
-  console.error(`FAIL: the whole test took longer than ${WATCHDOG_MS / 1000} s`);
-  stopStack();
-  process.exit(1); // playwright kills the browser it launched on exit
-}, WATCHDOG_MS);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    stopStack();
-    process.exit(1);
-  });
-}
-
 let fatal = null;
 try {
   const { countyName, schools } = demoSchools(COUNTY);
@@ -158,13 +55,9 @@ try {
   }
 
   // the stack, with the demo city
-  const port = await freePort();
-  stackDir = path.join(tmp, 'stack');
-  stackStopped = false;
-  const st = stackRun('start', stackDir, String(port));
-  if (st.status !== 0) {
-    throw new Error(`scripts/stack start failed (${st.status ?? st.signal}): ${st.stderr}${st.stdout}`);
-  }
+  const base = await run.startStack();
+  const port = new URL(base).port;
+  const stackDir = run.stackDir;
   const started = Date.now();
   const demo = spawnSync('sh', [DEMO_DATA, stackDir, 'yes'], {
     env: stackEnv(), stdio: ['ignore', 'pipe', 'pipe'], timeout: DEMO_TIMEOUT_MS, encoding: 'utf8',
@@ -181,10 +74,9 @@ try {
     throw new Error(`${REVIEWER} is not in ${stackDir}/ACCOUNTS.txt`);
   }
   const password = pw[1];
-  const base = `http://127.0.0.1:${port}`;
 
   // the browser
-  context = await chromium.launchPersistentContext(profile, {
+  context = await chromium.launchPersistentContext(run.profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
@@ -320,37 +212,5 @@ try {
   });
 } catch (e) {
   fatal = e;
-} finally {
-  if (context) await withTimeout(context.close(), 15_000, 'closing the browser').catch(() => {});
-  stopStack();
-  fs.rmSync(profile, { recursive: true, force: true });
 }
-
-if (fatal) {
-  console.log(`FAIL setup: ${fatal.message}`);
-  results.push(['setup', fatal]);
-}
-// After the stop the workers have exited and LeakSanitizer has written what it found.
-if (stackDir && fs.existsSync(path.join(stackDir, 'fcgi.log'))) {
-  const log = fs.readFileSync(path.join(stackDir, 'fcgi.log'), 'utf8');
-  const hit = SANITIZER_MARKERS.find((m) => log.includes(m));
-  if (hit) {
-    const i = log.indexOf(hit);
-    console.log(`FAIL sanitizer report in ${stackDir}/fcgi.log:\n${log.slice(Math.max(0, i - 300), i + 3000)}`);
-    results.push(['sanitizers', new Error(hit)]);
-  } else {
-    console.log('ok   no sanitizer report in fcgi.log');
-    results.push(['sanitizers', null]);
-  }
-}
-const failed = results.filter(([, e]) => e).length;
-const passed = results.length - failed;
-if (failed === 0 && !process.env.TIANBAO_KEEP) {
-  fs.rmSync(stackDir, { recursive: true, force: true });
-} else {
-  console.log(`kept ${stackDir}`);
-}
-console.log(`screenshot: ${tmp}/reviewer-home.png`);
-clearTimeout(watchdog);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+await run.finish(context, fatal, `screenshot: ${tmp}/reviewer-home.png`);
