@@ -60,21 +60,6 @@ static int forms_opts(int argc, char **argv, const char *action)
 	return -1;
 }
 
-/* Open the database, which must be migrated at least to the forms tables (0003). */
-static int forms_open(struct admin_opts *o, struct db *db)
-{
-	int rc = admin_open_existing(o, db);
-	if (rc != 0)
-		return rc;
-	if (migrate_version(db) < 3) {
-		fprintf(stderr, "tianbao-admin: %s is not up to date; run 'tianbao-admin migrate'\n",
-			o->cfg.database);
-		db_close(db);
-		return 1;
-	}
-	return 0;
-}
-
 /* Read one definition file and add it to the set; false after printing the problem. */
 static bool forms_add_file(struct form_set *set, const char *path)
 {
@@ -192,7 +177,7 @@ static int forms_load_or_check(struct admin_opts *o, int argc, char **argv, bool
 		goto out;
 	size_t nfiles = form_count(set);
 	if (use_db) {
-		int orc = forms_open(o, &db);
+		int orc = admin_open_at(o, &db, 3);
 		if (orc != 0) {
 			rc = orc;
 			goto out;
@@ -232,7 +217,7 @@ static int forms_list(struct admin_opts *o, int argc, char **argv)
 		forms_usage(stderr, "list");
 		return 2;
 	}
-	rc = forms_open(o, &db);
+	rc = admin_open_at(o, &db, 3);
 	if (rc != 0)
 		return rc;
 	struct form_set *set = form_set_load_db(&db, err, sizeof(err));

@@ -22,9 +22,10 @@ static void usage(FILE *f)
 		"  orgunit    import and list org units (city, counties, schools)\n"
 		"  user       add, list, disable and enable accounts, set passwords\n"
 		"  forms      check, load and list form definitions (db/forms/*.json)\n"
+		"  period     add reporting periods, move their closing time, list them\n"
+		"  values     import values (DHIS2 dataValueSets JSON), e.g. last year's\n"
 		"\n"
-		"'tianbao-admin orgunit --help', 'tianbao-admin user --help' and\n"
-		"'tianbao-admin forms --help' describe those.\n"
+		"'tianbao-admin COMMAND --help' describes each command.\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE    configuration file (section [tianbao])\n"
@@ -68,6 +69,21 @@ int admin_open_existing(struct admin_opts *o, struct db *db)
 	return 0;
 }
 
+/* Open a database migrated at least to `version`. */
+int admin_open_at(struct admin_opts *o, struct db *db, int version)
+{
+	int rc = admin_open_existing(o, db);
+	if (rc != 0)
+		return rc;
+	if (migrate_version(db) < version) {
+		fprintf(stderr, "tianbao-admin: %s is not up to date; run 'tianbao-admin migrate'\n",
+			o->cfg.database);
+		db_close(db);
+		return 1;
+	}
+	return 0;
+}
+
 /* Write a CSV field, quoting only when needed. */
 void admin_csv_field(FILE *f, const char *s, char sep)
 {
@@ -87,6 +103,46 @@ void admin_csv_field(FILE *f, const char *s, char sep)
 		fputc('"', f);
 	}
 	fputc(sep, f);
+}
+
+/* Dispatch an action of a command group. */
+int admin_dispatch(struct admin_opts *o, const char *group, const struct admin_action *actions,
+		   int argc, char **argv)
+{
+	const char *action = argc >= 2 ? argv[1] : NULL;
+	if (action) {
+		for (const struct admin_action *a = actions; a->name; a++)
+			if (strcmp(a->name, action) == 0)
+				return a->run(o, argc - 1, argv + 1);
+	}
+	bool help = action && (strcmp(action, "--help") == 0 || strcmp(action, "-h") == 0 ||
+			       strcmp(action, "help") == 0);
+	if (action && !help)
+		fprintf(stderr, "tianbao-admin: %s: unknown action '%s'\n", group, action);
+	for (const struct admin_action *a = actions; a->name; a++)
+		fprintf(help ? stdout : stderr, "%s%s", a == actions ? "" : "\n", a->usage);
+	return help ? 0 : 2;
+}
+
+/* getopt_long for an action, with the checks every action repeats. */
+int admin_getopt(int argc, char **argv, const struct option *opts, const char *allowed,
+		 const char *usage)
+{
+	opterr = 0;
+	int c = getopt_long(argc, argv, ":h", opts, NULL);
+	if (c == -1)
+		return 0;
+	if (c == 'h') {
+		fputs(usage, stdout);
+		return -1;
+	}
+	if (c == '?' || c == ':' || !strchr(allowed, c)) {
+		fprintf(stderr, "tianbao-admin: %s: %s option '%s'\n", argv[0],
+			c == ':' ? "missing value for" : "unknown", argv[optind - 1]);
+		fputs(usage, stderr);
+		return -3;
+	}
+	return c;
 }
 
 /* Read one line from stdin. */
@@ -218,6 +274,10 @@ int main(int argc, char **argv)
 		return cmd_user(&o, argc - optind, argv + optind);
 	if (strcmp(cmd, "forms") == 0)
 		return cmd_forms(&o, argc - optind, argv + optind);
+	if (strcmp(cmd, "period") == 0)
+		return cmd_period(&o, argc - optind, argv + optind);
+	if (strcmp(cmd, "values") == 0)
+		return cmd_values(&o, argc - optind, argv + optind);
 	if (!o.cfg_path && !o.db_path) {
 		fprintf(stderr, "tianbao-admin: give -c CONFIG or --db PATH\n");
 		return 2;

@@ -42,9 +42,34 @@ void app_close(struct app *app)
 		db_close(&app->db);
 	if (app->tmpl)
 		tmpl_set_free(app->tmpl);
+	form_set_free(app->forms);
+	app->forms = NULL;
 	app->tmpl = NULL;
 	http_response_free(&app->res);
 	arena_free(&app->arena);
+}
+
+/* The parsed forms, reloaded when their generation moved. */
+const struct form_set *app_forms(struct app *app)
+{
+	sqlite3_stmt *st = db_prep(&app->db, "SELECT CAST(value AS INTEGER) FROM setting"
+					     " WHERE key = 'forms_generation'");
+	if (!st)
+		return NULL;
+	long long gen = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	db_done(st);
+	if (app->forms && gen == app->forms_gen)
+		return app->forms;
+	char err[512];
+	struct form_set *set = form_set_load_db(&app->db, err, sizeof(err));
+	if (!set) {
+		log_error("cannot load the form definitions: %s", err);
+		return NULL;
+	}
+	form_set_free(app->forms);
+	app->forms = set;
+	app->forms_gen = gen;
+	return set;
 }
 
 /* Parse, dispatch and answer one request; reset the arena afterwards. */

@@ -6,6 +6,7 @@
 
 #include "../core/config.h"
 #include "../core/db.h"
+#include "../core/form.h"
 #include "http.h"
 #include "tmpl.h"
 
@@ -16,6 +17,8 @@ struct app {
 	struct http_limits limits;
 	struct arena arena;        /* per request; reset after each */
 	struct http_response res;  /* reused by every request */
+	struct form_set *forms;    /* parsed form definitions, see app_forms */
+	long long forms_gen;       /* the forms_generation they were loaded at */
 };
 
 /* Open the database and parse the templates for one worker. Returns false
@@ -24,6 +27,11 @@ bool app_open(struct app *app, const struct config *cfg, char *err, size_t errle
 
 /* Release everything app_open acquired. */
 void app_close(struct app *app);
+
+/* The form definitions, parsed once and parsed again when `tianbao-admin forms
+ * load` has changed them (setting forms_generation). NULL (logged) when they
+ * cannot be read. */
+const struct form_set *app_forms(struct app *app);
 
 /* Handle one request whose CGI environment and body reader are given, writing
  * the whole response through `write`. The request arena is reset afterwards. */

@@ -62,6 +62,9 @@ struct http_request {
 	const char *host;
 	const struct route *route; /* matched route */
 	struct auth_session *session; /* the logged-in user, or NULL */
+	/* when the cookie names a session that expired: its user and CSRF token (not a login) */
+	long long expired_user_id;
+	const char *expired_csrf;
 	struct org_unit *unit;        /* the org unit of a ROUTE_SCOPE_UNIT route, checked */
 	const char *flash;            /* one-time notice shown by the next page */
 	const char *args[4];       /* values of {name} segments of the route */

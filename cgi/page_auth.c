@@ -46,7 +46,10 @@ static void auth_login_page(struct http_request *req, int status, const char *er
 	const char *next = http_param(req, "next");
 	if (next && strcmp(auth_safe_next(next), "/") != 0)
 		tv_set_str(a, ctx, "next", next);
-	if (http_param(req, "expired"))
+	if (http_param(req, "kept"))
+		tv_set_str(a, ctx, "notice",
+			   "登录已超时。您刚才提交的内容已保存在服务器上，重新登录后会自动恢复，不会丢失。");
+	else if (http_param(req, "expired"))
 		tv_set_str(a, ctx, "notice", "登录已超时，请重新登录。");
 	else if (http_param(req, "bye"))
 		tv_set_str(a, ctx, "notice", "您已安全退出。");
@@ -120,8 +123,11 @@ void page_login_submit(struct http_request *req)
 		return;
 	}
 	auth_login_succeeded(&app->db, u.login);
+	const char *resumed = u.must_change ? NULL : entry_resume(req, &u);
 	session_set_cookie(req, token);
-	http_redirect(req, u.must_change ? "/password" : auth_safe_next(http_form(req, "next")));
+	http_redirect(req, u.must_change ? "/password"
+			   : resumed     ? resumed
+					 : auth_safe_next(http_form(req, "next")));
 }
 
 /* POST /logout */

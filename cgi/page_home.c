@@ -1,9 +1,11 @@
 /* page_home.c — the home page of each role and the page of one school. */
 #include <string.h>
+#include <time.h>
 
 #include "../core/auth.h"
 #include "../core/orgunit.h"
 #include "app.h"
+#include "entry_view.h"
 #include "pages.h"
 #include "router.h"
 
@@ -80,7 +82,16 @@ static void home_school(struct http_request *req, struct tv *ctx)
 		return;
 	}
 	tv_set(a, ctx, "school", home_school_row(a, &s));
-	tv_set(a, ctx, "tasks", tv_list(a));
+	const struct form_set *set = app_forms(req->app);
+	struct period p;
+	int rc = set ? period_current(&req->app->db, a, (long long)time(NULL), &p) : -1;
+	struct entry e;
+	if (rc < 0 || (rc == 1 && entry_open(&req->app->db, a, set, &p, &s, &e) != 0)) {
+		http_error(req, 503, NULL);
+		return;
+	}
+	if (rc == 1)
+		entry_view_tasks(req, ctx, &e);
 	http_render(req, 200, "home_school", ctx);
 }
 

@@ -4,6 +4,8 @@
 
 #include "http.h"
 
+struct user;
+
 /* page_home.c */
 void page_home(struct http_request *req);
 void page_school(struct http_request *req);
@@ -28,5 +30,13 @@ void page_admin_user_edit(struct http_request *req);
 void page_admin_user_update(struct http_request *req);
 void page_admin_user_active(struct http_request *req);
 void page_admin_user_reset(struct http_request *req);
+
+/* page_entry.c */
+void page_entry(struct http_request *req);
+void page_entry_save(struct http_request *req);
+void page_entry_discard(struct http_request *req);
+void page_entry_history(struct http_request *req);
+/* After a login: apply a save kept across an expired session; where to go, or NULL. */
+const char *entry_resume(struct http_request *req, const struct user *u);
 
 #endif

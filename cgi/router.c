@@ -2,8 +2,10 @@
 #include "router.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "../core/auth.h"
+#include "../core/entry.h"
 #include "../core/log.h"
 #include "../core/orgunit.h"
 #include "app.h"
@@ -91,15 +93,45 @@ unsigned route_role_bit(const char *role)
 	return 0;
 }
 
+/* A POST to a ROUTE_KEEP_POST route whose session expired: keep the body for
+ * the session's user when the request carries that session's CSRF token and
+ * passes the Origin checks. True when it was kept. */
+static bool route_keep_post(struct http_request *req)
+{
+	if (req->method != HTTP_POST || !(req->route->flags & ROUTE_KEEP_POST) ||
+	    req->expired_user_id <= 0 || !session_origin_ok(req) ||
+	    !auth_token_equal(http_form(req, "csrf"), req->expired_csrf))
+		return false;
+	struct buf body = BUF_INIT;
+	for (size_t i = 0; i < req->nform; i++) {
+		const struct http_param *p = &req->form[i];
+		if (strcmp(p->name, "csrf") == 0)
+			continue;
+		if (body.len)
+			buf_putc(&body, '&');
+		buf_urlencode(&body, p->name, p->name_len);
+		buf_putc(&body, '=');
+		buf_urlencode(&body, p->value, p->value_len);
+	}
+	bool ok = entry_pending_add(&req->app->db, req->expired_user_id, req->path,
+				    body.data ? body.data : "", (long long)time(NULL));
+	buf_free(&body);
+	if (ok)
+		log_info("%s: kept a save posted after the session of user %lld expired", req->path,
+			 req->expired_user_id);
+	return ok;
+}
+
 /* No session for a route that needs one: send the person to the login page
  * and bring them back afterwards. */
 static void route_need_login(struct http_request *req)
 {
 	struct buf b = BUF_INIT;
+	bool kept = route_keep_post(req);
 	buf_puts(&b, "/login?next=");
 	buf_urlencode(&b, req->path, strlen(req->path));
 	if (req->method == HTTP_POST)
-		buf_puts(&b, "&expired=1");
+		buf_puts(&b, kept ? "&expired=1&kept=1" : "&expired=1");
 	http_redirect(req, arena_strndup(req->arena, b.data, b.len));
 	buf_free(&b);
 }

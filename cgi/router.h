@@ -27,6 +27,10 @@ enum route_flag {
 	ROUTE_SCOPE_UNIT = 2,
 	/* usable while the user must still replace an admin-set password */
 	ROUTE_MUST_CHANGE_OK = 4,
+	/* a POST that arrives after its session expired, with that session's CSRF
+	 * token, is kept for the same user (pending_post) and applied after the
+	 * next login instead of being lost */
+	ROUTE_KEEP_POST = 8,
 };
 
 /* The role bit of a role name ("school" → ROLE_SCHOOL ...), 0 if unknown. */

@@ -14,6 +14,15 @@ const struct route route_table[] = {
     {HTTP_GET, "/password", ROLE_ANY, MC, page_password_form, "password_form"},
     {HTTP_POST, "/password", ROLE_ANY, MC, page_password_submit, "password"},
     {HTTP_GET, "/schools/{code}", ROLE_ANY, ROUTE_SCOPE_UNIT, page_school, "school"},
+    /* data entry: one form of one school in one period */
+    {HTTP_GET, "/schools/{code}/{period}/{form}", ROLE_ANY, ROUTE_SCOPE_UNIT, page_entry,
+     "entry"},
+    {HTTP_POST, "/schools/{code}/{period}/{form}", ROLE_SCHOOL, ROUTE_SCOPE_UNIT | ROUTE_KEEP_POST,
+     page_entry_save, "entry_save"},
+    {HTTP_POST, "/schools/{code}/{period}/{form}/discard", ROLE_SCHOOL, ROUTE_SCOPE_UNIT,
+     page_entry_discard, "entry_discard"},
+    {HTTP_GET, "/schools/{code}/{period}/{form}/history/{field}", ROLE_ANY, ROUTE_SCOPE_UNIT,
+     page_entry_history, "entry_history"},
     /* city admin */
     {HTTP_GET, "/admin/units", ROLE_ADMIN, 0, page_admin_units, "admin_units"},
     {HTTP_GET, "/admin/units/new", ROLE_ADMIN, 0, page_admin_unit_new, "admin_unit_new"},

@@ -27,8 +27,12 @@ void session_load(struct http_request *req)
 	int rc = auth_session_lookup(&app->db, req->arena, token, (long long)time(NULL),
 				     (long long)app->cfg.session_idle_min * 60,
 				     (long long)app->cfg.session_max_hours * 3600, s);
-	if (rc == 1)
+	if (rc == 1) {
 		req->session = s;
+	} else if (rc == 2) {
+		req->expired_user_id = s->user.id;
+		req->expired_csrf = s->csrf;
+	}
 }
 
 /* Set-Cookie with the attributes every session cookie carries. */

@@ -10,7 +10,8 @@
 const char *session_cookie_name(const struct app *app);
 
 /* Read the session cookie and load the session into req->session (NULL when
- * absent, malformed, expired or the user deactivated). */
+ * absent, malformed, expired or the user deactivated). For a session that
+ * expired lately, req->expired_user_id and req->expired_csrf say whose it was. */
 void session_load(struct http_request *req);
 
 /* Add Set-Cookie for a new session token / for removing the cookie. */

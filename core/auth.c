@@ -94,6 +94,12 @@ bool auth_session_create(struct db *db, long long user_id, const char *login, co
 		sqlite3_step(st);
 		db_done(st);
 	}
+	st = db_prep(db, "DELETE FROM session_expired WHERE expired_at < ?1");
+	if (st) {
+		sqlite3_bind_int64(st, 1, now - AUTH_EXPIRED_KEEP_S);
+		sqlite3_step(st);
+		db_done(st);
+	}
 	char object[40];
 	snprintf(object, sizeof(object), "user:%lld", user_id);
 	if (!audit_log(db, login, "session.login", object, addr) || !db_commit(db))
@@ -105,15 +111,63 @@ fail:
 	return false;
 }
 
-/* Delete one session row by hash (outside any transaction: autocommit). */
-static void auth_expire(struct db *db, const unsigned char *h)
+/* End a session by timeout: delete its row and keep a tombstone (user, CSRF
+ * token) for a day, so that a save posted with the old cookie can be kept for
+ * the user. A deactivated user's session leaves no tombstone. */
+static void auth_expire(struct db *db, const unsigned char *h, const struct auth_session *s,
+			long long now, bool tombstone)
 {
+	if (!db_begin_write(db))
+		return;
 	sqlite3_stmt *st = db_prep(db, "DELETE FROM session WHERE token_hash = ?1");
 	if (!st)
-		return;
+		goto fail;
 	sqlite3_bind_blob(st, 1, h, AUTH_HASH_SIZE, SQLITE_TRANSIENT);
-	sqlite3_step(st);
+	int rc = sqlite3_step(st);
 	db_done(st);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	if (tombstone) {
+		st = db_prep(db, "INSERT OR REPLACE INTO session_expired(token_hash, user_id, csrf,"
+				 " expired_at) VALUES (?1, ?2, ?3, ?4)");
+		if (!st)
+			goto fail;
+		sqlite3_bind_blob(st, 1, h, AUTH_HASH_SIZE, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, s->user.id);
+		db_bind_text(st, 3, s->csrf, -1);
+		sqlite3_bind_int64(st, 4, now);
+		rc = sqlite3_step(st);
+		db_done(st);
+		if (rc != SQLITE_DONE)
+			goto fail;
+	}
+	if (db_commit(db))
+		return;
+fail:
+	log_error("ending an expired session failed: %s", sqlite3_errmsg(db->h));
+	db_rollback(db);
+}
+
+/* The tombstone of a session that expired within AUTH_EXPIRED_KEEP_S: 2 with
+ * out->user.id and out->csrf set, else 0 (-1 on error). */
+static int auth_session_expired(struct db *db, struct arena *a, const unsigned char *h,
+				long long now, struct auth_session *out)
+{
+	sqlite3_stmt *st = db_prep(db, "SELECT x.user_id, x.csrf FROM session_expired x"
+				       " JOIN user u ON u.id = x.user_id"
+				       " WHERE x.token_hash = ?1 AND x.expired_at >= ?2 AND u.active");
+	if (!st)
+		return -1;
+	sqlite3_bind_blob(st, 1, h, AUTH_HASH_SIZE, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, now - AUTH_EXPIRED_KEEP_S);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof(*out));
+		out->user.id = sqlite3_column_int64(st, 0);
+		out->csrf = arena_strdup(a, db_text(st, 1));
+	}
+	db_done(st);
+	return rc == SQLITE_ROW ? 2 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* Look up and validate a session. */
@@ -135,7 +189,7 @@ int auth_session_lookup(struct db *db, struct arena *a, const char *token, long 
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		db_done(st);
-		return rc == SQLITE_DONE ? 0 : -1;
+		return rc == SQLITE_DONE ? auth_session_expired(db, a, h, now, out) : -1;
 	}
 	struct user *u = &out->user;
 	u->id = sqlite3_column_int64(st, 0);
@@ -153,8 +207,15 @@ int auth_session_lookup(struct db *db, struct arena *a, const char *token, long 
 	out->last_seen = sqlite3_column_int64(st, 12);
 	db_done(st);
 	if (!u->active || now - out->last_seen > idle_s || now - out->created_at > max_s) {
-		auth_expire(db, h);
-		return 0;
+		auth_expire(db, h, out, now, u->active);
+		if (!u->active)
+			return 0;
+		long long id = u->id;
+		const char *csrf = out->csrf;
+		memset(out, 0, sizeof(*out));
+		out->user.id = id;
+		out->csrf = csrf;
+		return 2;
 	}
 	if (now - out->last_seen >= 60) {
 		st = db_prep(db, "UPDATE session SET last_seen = ?2 WHERE token_hash = ?1");

@@ -20,6 +20,10 @@
 #define AUTH_WINDOW_S (15 * 60)
 #define AUTH_LOCK_S (15 * 60)
 
+/* A session that timed out is remembered (user and CSRF token, never as a
+ * login) this long, so that a save posted with it can be kept for the user. */
+#define AUTH_EXPIRED_KEEP_S 86400
+
 /* A fresh random token (session or CSRF). */
 void auth_new_token(char out[AUTH_TOKEN_SIZE]);
 /* True when s looks like a token (43 base64url characters). */
@@ -45,8 +49,9 @@ bool auth_session_create(struct db *db, long long user_id, const char *login, co
 			 char csrf[AUTH_TOKEN_SIZE]);
 
 /* Find the session of a token. Returns 1 valid (last_seen refreshed when older
- * than a minute), 0 none, expired (idle or absolute; the row is deleted) or
- * the user deactivated, -1 on database error. */
+ * than a minute); 2 expired (idle or absolute; the row is deleted, a tombstone
+ * kept) within AUTH_EXPIRED_KEEP_S, with only out->user.id and out->csrf set:
+ * NOT a login; 0 none, or the user deactivated; -1 on database error. */
 int auth_session_lookup(struct db *db, struct arena *a, const char *token, long long now,
 			long long idle_s, long long max_s, struct auth_session *out);
 

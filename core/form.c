@@ -178,6 +178,14 @@ const struct form_field *form_field_find(const struct form_set *set, const char 
 	return form_field_at(set, form_slot_lookup(set, code, strlen(code)));
 }
 
+/* The form owning a field's slot. */
+const struct form_def *form_field_form(const struct form_set *set, const struct form_field *f)
+{
+	if (!set || !f || f->slot < 0 || (size_t)f->slot >= set->nslots || set->slots[f->slot] != f)
+		return NULL;
+	return &set->forms[set->owner[f->slot]]->def;
+}
+
 /* Stage bits of a comma list ("pri,jun"); unknown names are ignored. */
 unsigned form_stage_bits(const char *stages)
 {
@@ -422,6 +430,11 @@ bool form_store(struct db *db, const struct form_set *set, const char *actor, ch
 			store_fail(err, errlen, e, "cannot write the audit row");
 			goto out;
 		}
+	}
+	if (!db_exec(db, "UPDATE setting SET value = CAST(value AS INTEGER) + 1"
+			 " WHERE key = 'forms_generation'")) {
+		store_fail(err, errlen, NULL, "database error: %s", sqlite3_errmsg(db->h));
+		goto out;
 	}
 	in_tx = false;
 	if (!db_commit(db)) {

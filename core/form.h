@@ -116,6 +116,9 @@ const struct form_field *form_field_at(const struct form_set *set, int slot);
 /* The field of a code, or NULL. */
 const struct form_field *form_field_find(const struct form_set *set, const char *code);
 
+/* The form a field belongs to, or NULL. */
+const struct form_def *form_field_form(const struct form_set *set, const struct form_field *f);
+
 /* Stage bits of a comma list such as "pri,jun" (from ou_school_type_stages). */
 unsigned form_stage_bits(const char *stages);
 /* Chinese name of one stage bit (学前, 小学, 初中, 高中, 中职, 特教) and its prefix ("pri"). */

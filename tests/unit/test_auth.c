@@ -189,13 +189,26 @@ static void test_session_timeouts(void **state)
 	long long t = t0;
 	for (; t < t0 + 11 * 3600; t += 1200)
 		assert_int_equal(auth_session_lookup(&f->db, &f->a, token, t, 1800, 43200, &s), 1);
-	/* past 12 hours: gone, however active */
-	assert_int_equal(auth_session_lookup(&f->db, &f->a, token, t0 + 43201, 1800, 43200, &s), 0);
-	/* idle for 31 minutes: gone */
+	/* past 12 hours: expired, however active; only who it was is remembered */
+	assert_int_equal(auth_session_lookup(&f->db, &f->a, token, t0 + 43201, 1800, 43200, &s), 2);
+	assert_int_equal(s.user.id, f->user_id);
+	assert_null(s.user.login);
+	assert_string_equal(s.csrf, csrf);
+	sqlite3_stmt *st = db_prep(&f->db, "SELECT count(*) FROM session WHERE user_id = ?1");
+	sqlite3_bind_int64(st, 1, f->user_id);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 0);
+	db_done(st);
+	/* the tombstone answers for a day, then nothing */
+	assert_int_equal(auth_session_lookup(&f->db, &f->a, token, t0 + 43201 + 86400, 1800, 43200,
+					     &s), 2);
+	assert_int_equal(auth_session_lookup(&f->db, &f->a, token, t0 + 43202 + 86400, 1800, 43200,
+					     &s), 0);
+	/* idle for 31 minutes: expired */
 	assert_true(auth_session_create(&f->db, f->user_id, "u", "a", t0, NULL, token, csrf));
 	assert_int_equal(auth_session_lookup(&f->db, &f->a, token, t0 + 1799, 1800, 43200, &s), 1);
 	assert_int_equal(auth_session_lookup(&f->db, &f->a, token, t0 + 1799 + 1801, 1800, 43200, &s),
-			 0);
+			 2);
 	/* deactivating the user ends the session */
 	char err[256];
 	assert_true(auth_session_create(&f->db, f->user_id, "u", "a", t0, NULL, token, csrf));
