@@ -14,54 +14,9 @@
 #include "core/expr.h"
 #include "core/form.h"
 #include "core/migrate.h"
+#include "tests/unit/testlib.h"
 
 static const char *const real_forms[] = {"basic", "students", "staff", "facilities"};
-
-/* The text of a file (malloc'd, NUL-terminated); fails the test if unreadable. */
-static char *read_text(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-/* The text of db/forms/NAME.json from the source tree. */
-static char *real_text(const char *name, size_t *len)
-{
-	char path[1024];
-	const char *src = getenv("TIANBAO_SRCDIR");
-	snprintf(path, sizeof(path), "%s/db/forms/%s.json", src ? src : ".", name);
-	return read_text(path, len);
-}
-
-/* A finished set of the four real definitions. */
-static struct form_set *real_set(void)
-{
-	char err[512], fname[64];
-	struct form_set *set = form_set_new();
-	assert_non_null(set);
-	for (size_t i = 0; i < 4; i++) {
-		size_t len;
-		char *text = real_text(real_forms[i], &len);
-		snprintf(fname, sizeof(fname), "%s.json", real_forms[i]);
-		if (!form_set_add_json(set, text, len, fname, err, sizeof(err)))
-			fail_msg("%s", err);
-		free(text);
-	}
-	if (!form_set_finish(set, err, sizeof(err)))
-		fail_msg("%s", err);
-	return set;
-}
 
 /* The rule of a form with this (expanded) code, or NULL. */
 static const struct form_rule *find_rule(const struct form_def *d, const char *code)
@@ -84,7 +39,7 @@ static const char *slot_code(const struct form_set *set, int slot)
 static void test_real_forms(void **state)
 {
 	(void)state;
-	struct form_set *set = real_set();
+	struct form_set *set = tl_real_forms();
 	static const size_t nfields[] = {6, 52, 109, 15}, nrules[] = {0, 45, 45, 6};
 	assert_int_equal(form_count(set), 4);
 	for (size_t i = 0; i < 4; i++) {
@@ -179,7 +134,7 @@ static void test_real_forms(void **state)
 static void test_lookups(void **state)
 {
 	(void)state;
-	struct form_set *set = real_set();
+	struct form_set *set = tl_real_forms();
 	const struct form_field *f = form_field_find(set, "pri_students");
 	assert_non_null(f);
 	assert_string_equal(f->code, "pri_students");
@@ -233,7 +188,7 @@ static void test_applies_and_stages(void **state)
 {
 	(void)state;
 	char err[512];
-	struct form_set *set = real_set();
+	struct form_set *set = tl_real_forms();
 	const struct form_field *f = form_field_find(set, "kg_caregivers");
 	assert_int_equal(f->stages, ST_KG);
 	assert_true(form_field_applies(f, "111", ST_KG));
@@ -621,24 +576,14 @@ static void test_limits(void **state)
 }
 
 struct fixture {
-	char dir[256];
-	char dbpath[300];
-	struct db db;
+	struct tl_db t;
 };
 
 /* A temp directory with a database that has the project's migrations. */
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[512], dir[1024];
-	snprintf(f->dir, sizeof(f->dir), "/tmp/tb-form-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->dbpath, sizeof(f->dbpath), "%s/test.db", f->dir);
-	assert_true(db_open(&f->db, f->dbpath, 1000, err, sizeof(err)));
-	const char *src = getenv("TIANBAO_SRCDIR");
-	snprintf(dir, sizeof(dir), "%s/db/migrations", src ? src : ".");
-	if (migrate_apply(&f->db, dir, err, sizeof(err)) < 0)
-		fail_msg("%s", err);
+	tl_db_open(&f->t, "tb-form");
 	*state = f;
 	return 0;
 }
@@ -647,14 +592,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char path[400];
-	db_close(&f->db);
-	static const char *const suffix[] = {"", "-wal", "-shm"};
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%s%s", f->dbpath, suffix[i]);
-		unlink(path);
-	}
-	rmdir(f->dir);
+	tl_db_close(&f->t);
 	free(f);
 	return 0;
 }
@@ -662,7 +600,7 @@ static int teardown(void **state)
 /* One integer from a query with one text parameter. */
 static int count_audit(struct fixture *f, const char *object)
 {
-	sqlite3_stmt *st = db_prep(&f->db, "SELECT count(*) FROM audit WHERE action = 'form.load'"
+	sqlite3_stmt *st = db_prep(&f->t.db, "SELECT count(*) FROM audit WHERE action = 'form.load'"
 					   " AND object LIKE ?1");
 	assert_non_null(st);
 	db_bind_text(st, 1, object, -1);
@@ -675,7 +613,7 @@ static int count_audit(struct fixture *f, const char *object)
 /* Number of field rows of a form. */
 static int count_fields(struct fixture *f, const char *form)
 {
-	sqlite3_stmt *st = db_prep(&f->db, "SELECT count(*) FROM field WHERE form_code = ?1");
+	sqlite3_stmt *st = db_prep(&f->t.db, "SELECT count(*) FROM field WHERE form_code = ?1");
 	assert_non_null(st);
 	db_bind_text(st, 1, form, -1);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -687,7 +625,7 @@ static int count_fields(struct fixture *f, const char *form)
 /* The stored edition of a form (0 when absent). */
 static int stored_edition(struct fixture *f, const char *form)
 {
-	sqlite3_stmt *st = db_prep(&f->db, "SELECT edition FROM form WHERE code = ?1");
+	sqlite3_stmt *st = db_prep(&f->t.db, "SELECT edition FROM form WHERE code = ?1");
 	assert_non_null(st);
 	db_bind_text(st, 1, form, -1);
 	int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
@@ -711,8 +649,8 @@ static void test_store_real(void **state)
 {
 	struct fixture *f = *state;
 	char err[1024];
-	struct form_set *set = real_set();
-	if (!form_store(&f->db, set, "tester", err, sizeof(err)))
+	struct form_set *set = tl_real_forms();
+	if (!form_store(&f->t.db, set, "tester", err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(count_fields(f, "basic"), 6);
 	assert_int_equal(count_fields(f, "students"), 52);
@@ -721,7 +659,7 @@ static void test_store_real(void **state)
 	assert_int_equal(count_audit(f, "form:%"), 4);
 	assert_int_equal(count_audit(f, "form:students"), 1);
 
-	sqlite3_stmt *st = db_prep(&f->db, "SELECT form_code, label, type, decimals, stage, position"
+	sqlite3_stmt *st = db_prep(&f->t.db, "SELECT form_code, label, type, decimals, stage, position"
 					   " FROM field WHERE code = ?1");
 	assert_non_null(st);
 	db_bind_text(st, 1, "pri_students", -1);
@@ -742,7 +680,7 @@ static void test_store_real(void **state)
 	assert_int_equal(sqlite3_column_int(st, 5), 0);
 	db_done(st);
 
-	st = db_prep(&f->db, "SELECT actor, detail FROM audit WHERE object = 'form:basic'");
+	st = db_prep(&f->t.db, "SELECT actor, detail FROM audit WHERE object = 'form:basic'");
 	assert_non_null(st);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal(db_text(st, 0), "tester");
@@ -750,7 +688,7 @@ static void test_store_real(void **state)
 	db_done(st);
 
 	/* read back: the same forms, ordered by code */
-	struct form_set *back = form_set_load_db(&f->db, err, sizeof(err));
+	struct form_set *back = form_set_load_db(&f->t.db, err, sizeof(err));
 	if (!back)
 		fail_msg("%s", err);
 	assert_int_equal(form_count(back), 4);
@@ -764,7 +702,7 @@ static void test_store_real(void **state)
 	form_set_free(back);
 
 	/* storing the identical set again changes nothing */
-	assert_true(form_store(&f->db, set, "tester", err, sizeof(err)));
+	assert_true(form_store(&f->t.db, set, "tester", err, sizeof(err)));
 	assert_int_equal(count_audit(f, "form:%"), 4);
 	form_set_free(set);
 }
@@ -780,12 +718,12 @@ static void test_store_editions(void **state)
 	static const char t2b[] = "{\"code\":\"t\",\"name\":\"测试二\",\"edition\":2," SECTION(FA)
 				  ",\"rules\":[]}";
 	struct form_set *set = one_set(t2, "t.json");
-	assert_true(form_store(&f->db, set, "tester", err, sizeof(err)));
+	assert_true(form_store(&f->t.db, set, "tester", err, sizeof(err)));
 	form_set_free(set);
 	assert_int_equal(stored_edition(f, "t"), 2);
 
 	set = one_set(t1, "old.json");
-	assert_false(form_store(&f->db, set, "tester", err, sizeof(err)));
+	assert_false(form_store(&f->t.db, set, "tester", err, sizeof(err)));
 	assert_string_equal(err, "old.json: form t: edition 1 is lower than the stored edition 2; "
 				 "nothing was stored");
 	form_set_free(set);
@@ -795,12 +733,12 @@ static void test_store_editions(void **state)
 
 	/* the same edition with changes replaces the stored one */
 	set = one_set(t2b, "t.json");
-	if (!form_store(&f->db, set, "tester", err, sizeof(err)))
+	if (!form_store(&f->t.db, set, "tester", err, sizeof(err)))
 		fail_msg("%s", err);
 	form_set_free(set);
 	assert_int_equal(count_fields(f, "t"), 1);
 	assert_int_equal(count_audit(f, "form:t"), 2);
-	struct form_set *back = form_set_load_db(&f->db, err, sizeof(err));
+	struct form_set *back = form_set_load_db(&f->t.db, err, sizeof(err));
 	assert_non_null(back);
 	assert_string_equal(form_find(back, "t")->name, "测试二");
 	form_set_free(back);
@@ -809,7 +747,7 @@ static void test_store_editions(void **state)
 	static const char u[] = "{\"code\":\"u\",\"name\":\"其他\",\"edition\":1," SECTION(FB "," FA)
 				",\"rules\":[]}";
 	set = one_set(u, "u.json");
-	assert_false(form_store(&f->db, set, "tester", err, sizeof(err)));
+	assert_false(form_store(&f->t.db, set, "tester", err, sizeof(err)));
 	assert_string_equal(err, "u.json: form u: field a: already a field of the stored form t "
 				 "(field codes are unique across forms); nothing was stored");
 	form_set_free(set);
@@ -821,7 +759,7 @@ static void test_store_editions(void **state)
 	/* an unfinished set is not stored */
 	set = form_set_new();
 	assert_true(form_set_add_json(set, u, strlen(u), "u.json", err, sizeof(err)));
-	assert_false(form_store(&f->db, set, "tester", err, sizeof(err)));
+	assert_false(form_store(&f->t.db, set, "tester", err, sizeof(err)));
 	form_set_free(set);
 }
 
@@ -836,22 +774,22 @@ static void test_store_values(void **state)
 	static const char t3[] = "{\"code\":\"t\",\"name\":\"测试\",\"edition\":3," SECTION(
 	    FB ",{\"code\":\"c\",\"label\":\"丙\",\"type\":\"text\"}," FA) ",\"rules\":[]}";
 	struct form_set *set = one_set(t1, "t.json");
-	assert_true(form_store(&f->db, set, "tester", err, sizeof(err)));
+	assert_true(form_store(&f->t.db, set, "tester", err, sizeof(err)));
 	form_set_free(set);
-	assert_true(db_exec(&f->db, "INSERT INTO org_unit(id, code, name, kind) VALUES (1, '990100',"
+	assert_true(db_exec(&f->t.db, "INSERT INTO org_unit(id, code, name, kind) VALUES (1, '990100',"
 				    " '示范市', 'city')"));
-	assert_true(db_exec(&f->db, "INSERT INTO org_unit(id, code, name, kind, parent_id, school_type,"
+	assert_true(db_exec(&f->t.db, "INSERT INTO org_unit(id, code, name, kind, parent_id, school_type,"
 				    " ownership, urban_rural) VALUES (2, '2199000001', '实验小学',"
 				    " 'school', 1, '211', 'public', '111')"));
-	assert_true(db_exec(&f->db, "INSERT INTO period(id, code, name, opens_at, closes_at)"
+	assert_true(db_exec(&f->t.db, "INSERT INTO period(id, code, name, opens_at, closes_at)"
 				    " VALUES (1, '2026', '2026学年', 0, 1)"));
-	assert_true(db_exec(&f->db, "INSERT INTO submission(id, period_id, school_id, form_code)"
+	assert_true(db_exec(&f->t.db, "INSERT INTO submission(id, period_id, school_id, form_code)"
 				    " VALUES (1, 1, 2, 't')"));
-	assert_true(db_exec(&f->db, "INSERT INTO value(submission_id, field_code, raw, norm)"
+	assert_true(db_exec(&f->t.db, "INSERT INTO value(submission_id, field_code, raw, norm)"
 				    " VALUES (1, 'b', '5', '5')"));
 
 	set = one_set(t2, "t2.json");
-	assert_false(form_store(&f->db, set, "tester", err, sizeof(err)));
+	assert_false(form_store(&f->t.db, set, "tester", err, sizeof(err)));
 	assert_string_equal(err, "t2.json: form t: field b has stored values and is not in edition 2 "
 				 "of the form; nothing was stored");
 	form_set_free(set);
@@ -859,19 +797,19 @@ static void test_store_values(void **state)
 	assert_int_equal(count_fields(f, "t"), 2);
 
 	set = one_set(t3, "t3.json");
-	if (!form_store(&f->db, set, "tester", err, sizeof(err)))
+	if (!form_store(&f->t.db, set, "tester", err, sizeof(err)))
 		fail_msg("%s", err);
 	form_set_free(set);
 	assert_int_equal(stored_edition(f, "t"), 3);
 	assert_int_equal(count_fields(f, "t"), 3);
-	sqlite3_stmt *st = db_prep(&f->db, "SELECT v.raw, f.position FROM value v JOIN field f"
+	sqlite3_stmt *st = db_prep(&f->t.db, "SELECT v.raw, f.position FROM value v JOIN field f"
 					   " ON f.code = v.field_code WHERE v.submission_id = 1");
 	assert_non_null(st);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal(db_text(st, 0), "5");
 	assert_int_equal(sqlite3_column_int(st, 1), 0);
 	db_done(st);
-	st = db_prep(&f->db, "SELECT count(*) FROM pragma_foreign_key_check");
+	st = db_prep(&f->t.db, "SELECT count(*) FROM pragma_foreign_key_check");
 	assert_non_null(st);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(st, 0), 0);

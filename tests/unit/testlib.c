@@ -1,0 +1,103 @@
+/* testlib.c — what the cmocka tests share: files of the source tree, the real forms, a temp database. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/migrate.h"
+#include "tests/unit/testlib.h"
+
+/* Read a whole file. */
+char *tl_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		fail_msg("cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	if (len)
+		*len = (size_t)n;
+	return buf;
+}
+
+/* Read a file of the source tree. */
+char *tl_read_src(const char *rel, size_t *len)
+{
+	char path[1024];
+	const char *src = getenv("TIANBAO_SRCDIR");
+	snprintf(path, sizeof(path), "%s/%s", src ? src : ".", rel);
+	return tl_read_file(path, len);
+}
+
+/* The four real form definitions, finished. */
+struct form_set *tl_real_forms(void)
+{
+	static const char *const names[] = {"basic", "students", "staff", "facilities"};
+	char err[512], rel[64], fname[64];
+	struct form_set *set = form_set_new();
+	assert_non_null(set);
+	for (size_t i = 0; i < 4; i++) {
+		size_t len;
+		snprintf(rel, sizeof(rel), "db/forms/%s.json", names[i]);
+		snprintf(fname, sizeof(fname), "%s.json", names[i]);
+		char *text = tl_read_src(rel, &len);
+		if (!form_set_add_json(set, text, len, fname, err, sizeof(err)))
+			fail_msg("%s", err);
+		free(text);
+	}
+	if (!form_set_finish(set, err, sizeof(err)))
+		fail_msg("%s", err);
+	return set;
+}
+
+/* A migrated database in a new temporary directory. */
+void tl_db_open(struct tl_db *t, const char *prefix)
+{
+	char err[512], mig[1024];
+	snprintf(t->dir, sizeof(t->dir), "/tmp/%s-XXXXXX", prefix);
+	assert_non_null(mkdtemp(t->dir));
+	snprintf(t->path, sizeof(t->path), "%s/test.db", t->dir);
+	assert_true(db_open(&t->db, t->path, 1000, err, sizeof(err)));
+	const char *src = getenv("TIANBAO_SRCDIR");
+	snprintf(mig, sizeof(mig), "%s/db/migrations", src ? src : ".");
+	if (migrate_apply(&t->db, mig, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+}
+
+/* Close and remove the database. */
+void tl_db_close(struct tl_db *t)
+{
+	char path[128];
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	db_close(&t->db);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s%s", t->path, suffix[i]);
+		unlink(path);
+	}
+	rmdir(t->dir);
+}
+
+/* One integer from a query. */
+long long tl_int(struct db *db, const char *sql, const char *param)
+{
+	sqlite3_stmt *st = NULL;
+	/* tests may run any SQL text: prepared directly, not through the literal-only cache */
+	assert_int_equal(sqlite3_prepare_v2(db->h, sql, -1, &st, NULL), SQLITE_OK);
+	if (param)
+		sqlite3_bind_text(st, 1, param, -1, SQLITE_TRANSIENT);
+	long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	return v;
+}

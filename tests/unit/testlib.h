@@ -1,0 +1,37 @@
+/* testlib.h — what the cmocka tests share: files of the source tree, the real forms, a temp database. */
+#ifndef TB_TESTLIB_H
+#define TB_TESTLIB_H
+
+#include <stddef.h>
+
+#include "core/db.h"
+#include "core/form.h"
+
+/* The whole file at `path` (malloc'd, NUL-terminated, length in *len when len
+ * is not NULL); fails the test when it cannot be read. */
+char *tl_read_file(const char *path, size_t *len);
+
+/* The same for a path relative to the source tree ($TIANBAO_SRCDIR or "."). */
+char *tl_read_src(const char *rel, size_t *len);
+
+/* A finished set of the four real definitions of db/forms (basic, students,
+ * staff, facilities); fails the test when they do not load. */
+struct form_set *tl_real_forms(void);
+
+/* A migrated database in a fresh temporary directory. */
+struct tl_db {
+	char dir[64];
+	char path[96];
+	struct db db;
+};
+
+/* Create it (prefix names the directory, e.g. "tb-entry"); fails the test on error. */
+void tl_db_open(struct tl_db *t, const char *prefix);
+
+/* Close it and remove its files and directory. */
+void tl_db_close(struct tl_db *t);
+
+/* The integer result of a query with one optional text parameter (NULL: none). */
+long long tl_int(struct db *db, const char *sql, const char *param);
+
+#endif
