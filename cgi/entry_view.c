@@ -116,6 +116,8 @@ static struct tv *view_field(const struct view *w, const struct form_field *f, b
 		tv_set_bool(a, t, "is_number", true);
 		tv_set_str(a, t, "inputmode", f->type == FT_INTEGER ? "numeric" : "decimal");
 		tv_set_int(a, t, "decimals", f->type == FT_DECIMAL ? f->decimals : 0);
+		tv_set_str(a, t, "min", validate_fmt_num(a, f->min, f->decimals));
+		tv_set_str(a, t, "max", validate_fmt_num(a, f->max, f->decimals));
 		break;
 	case FT_TEXT:
 		tv_set_bool(a, t, "is_text", true);
