@@ -884,7 +884,7 @@ class SubmitTest(Base):
         self.assertIn("1 个必填项未填写", err)
         missing = [m for k, a, m in summary_entries(r.text) if a == "f-contact_phone"]
         self.assertTrue(missing and "联系电话" in missing[0] and "必填" in missing[0], missing)
-        self.assertIn("必填项已填 <b>5</b> / 6", r.text)
+        self.assertIn('必填项已填 <b id="required-filled">5</b> / 6', r.text)
         # filled in, it goes through
         r = c.submit(r.page.form("entry-form"), {"v.contact_phone": "0531-86001234"},
                      ("action", "submit"))
