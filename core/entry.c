@@ -625,6 +625,21 @@ int entry_history(struct db *db, struct arena *a, long long sub_id, const char *
 	return 0;
 }
 
+/* Step a bound statement on pending_post inside the write transaction the
+ * caller began, add the audit row "ACTION" on the user, commit. False (rolled
+ * back) on failure, also when st is NULL. */
+static bool entry_pending_finish(struct db *db, sqlite3_stmt *st, long long user_id,
+				 const char *action, const char *detail)
+{
+	char object[40];
+	snprintf(object, sizeof(object), "user:%lld", user_id);
+	if (st && entry_step(db, st) && audit_log(db, "system", action, object, detail) &&
+	    db_commit(db))
+		return true;
+	db_rollback(db);
+	return false;
+}
+
 /* Keep a save posted after the session expired. */
 bool entry_pending_add(struct db *db, long long user_id, const char *path, const char *body,
 		       long long now)
@@ -633,22 +648,13 @@ bool entry_pending_add(struct db *db, long long user_id, const char *path, const
 		return false;
 	sqlite3_stmt *st = db_prep(db, "INSERT INTO pending_post(user_id, path, body, created_at)"
 				       " VALUES (?1, ?2, ?3, ?4)");
-	if (!st)
-		goto fail;
-	sqlite3_bind_int64(st, 1, user_id);
-	db_bind_text(st, 2, path, -1);
-	db_bind_text(st, 3, body, -1);
-	sqlite3_bind_int64(st, 4, now);
-	if (!entry_step(db, st))
-		goto fail;
-	char object[40];
-	snprintf(object, sizeof(object), "user:%lld", user_id);
-	if (!audit_log(db, "system", "pending.keep", object, path) || !db_commit(db))
-		goto fail;
-	return true;
-fail:
-	db_rollback(db);
-	return false;
+	if (st) {
+		sqlite3_bind_int64(st, 1, user_id);
+		db_bind_text(st, 2, path, -1);
+		db_bind_text(st, 3, body, -1);
+		sqlite3_bind_int64(st, 4, now);
+	}
+	return entry_pending_finish(db, st, user_id, "pending.keep", path);
 }
 
 /* The oldest kept save of a user; expired ones are dropped first. */
@@ -700,18 +706,9 @@ bool entry_pending_drop(struct db *db, long long user_id, long long id)
 	if (!db_begin_write(db))
 		return false;
 	sqlite3_stmt *st = db_prep(db, "DELETE FROM pending_post WHERE id = ?1 AND user_id = ?2");
-	if (!st)
-		goto fail;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, user_id);
-	if (!entry_step(db, st))
-		goto fail;
-	char object[40];
-	snprintf(object, sizeof(object), "user:%lld", user_id);
-	if (!audit_log(db, "system", "pending.drop", object, NULL) || !db_commit(db))
-		goto fail;
-	return true;
-fail:
-	db_rollback(db);
-	return false;
+	if (st) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, user_id);
+	}
+	return entry_pending_finish(db, st, user_id, "pending.drop", NULL);
 }

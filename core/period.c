@@ -163,17 +163,6 @@ int period_get(struct db *db, struct arena *a, const char *code, struct period *
 	return period_one(db, st, a, out);
 }
 
-/* Load by id. */
-int period_get_id(struct db *db, struct arena *a, long long id, struct period *out)
-{
-	sqlite3_stmt *st = db_prep(db, "SELECT id, code, name, opens_at, closes_at FROM period"
-				       " WHERE id = ?1");
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	return period_one(db, st, a, out);
-}
-
 /* The latest opened period, else the next to open. */
 int period_current(struct db *db, struct arena *a, long long now, struct period *out)
 {

@@ -45,9 +45,8 @@ const char *period_format_time(long long t, char *buf, size_t buflen);
 /* Whole days from `now` until `t`, rounded up (0 when t <= now): "还剩 N 天". */
 long long period_days_left(long long t, long long now);
 
-/* Load by code / id with its forms. 1 found, 0 not found, -1 database error. */
+/* Load by code with its forms. 1 found, 0 not found, -1 database error. */
 int period_get(struct db *db, struct arena *a, const char *code, struct period *out);
-int period_get_id(struct db *db, struct arena *a, long long id, struct period *out);
 
 /* The period schools work on at `now`: the latest (by opening time) that has
  * opened, whether still open or closed; when none has opened, the next to open.
