@@ -17,6 +17,7 @@ struct view {
 	const struct validate_out *out;
 	unsigned char *in_form;          /* per slot: an applicable field of this form */
 	bool editable;
+	const struct review_return *ret; /* the reviewer's comments to show, or NULL */
 };
 
 /* A time for people (UTC+8), in the arena. */
@@ -145,6 +146,9 @@ static struct tv *view_field(const struct view *w, const struct form_field *f, b
 	const char *prev = view_prev(w, f);
 	if (prev)
 		tv_set_str(a, t, "prev", prev);
+	const char *remark = review_comment_of(w->ret, f->code);
+	if (remark)
+		tv_set_str(a, t, "remark", remark);
 	if (w->sub->id && raw)
 		tv_set_str(a, t, "history_url", arena_printf(a, "%s/history/%s", w->url, f->code));
 	/* the problems concerning this field */
@@ -214,6 +218,7 @@ static bool view_grid(const struct view *w, const struct form_section *sec, stru
 			tv_set_str(a, row, "help", sec->columns[c]->help);
 		tv_set_bool(a, row, "required", sec->columns[c]->required);
 		struct tv *cells = tv_set(a, row, "cells", tv_list(a));
+		struct tv *remarks = tv_set(a, row, "remarks", tv_list(a));
 		bool any = false;
 		for (size_t k = 0; k < nst; k++) {
 			const char *code = arena_printf(a, "%s_%s", form_stage_prefix(stages[k]),
@@ -223,6 +228,12 @@ static bool view_grid(const struct view *w, const struct form_section *sec, stru
 			if (f && w->in_form[f->slot]) {
 				tv_set(a, cell, "field", view_field(w, f, true));
 				any = true;
+				const char *remark = review_comment_of(w->ret, f->code);
+				if (remark) {
+					struct tv *r = tv_push(a, remarks, tv_map(a));
+					tv_set_str(a, r, "stage", form_stage_name(stages[k]));
+					tv_set_str(a, r, "text", remark);
+				}
 			} else {
 				tv_set_bool(a, cell, "absent", true);
 			}
@@ -231,7 +242,7 @@ static bool view_grid(const struct view *w, const struct form_section *sec, stru
 			continue;
 		struct tv *issues = view_row_issues(w, sec, (int)c);
 		tv_set(a, row, "issues", issues);
-		tv_set_bool(a, row, "has_issues", issues->u.list.n > 0);
+		tv_set_bool(a, row, "has_issues", issues->u.list.n > 0 || remarks->u.list.n > 0);
 		tv_push(a, rows, row);
 		nrows++;
 	}
@@ -304,7 +315,7 @@ static struct tv *view_head(struct http_request *req, const struct entry *e, int
 	tv_set_str(a, ctx, "form_name", form->name);
 	if (form->description)
 		tv_set_str(a, ctx, "description", form->description);
-	tv_set_str(a, ctx, "state_code", sub->state == WS_NONE ? "none" : wf_state_code(sub->state));
+	tv_set_str(a, ctx, "state_code", wf_state_code(sub->state));
 	tv_set_str(a, ctx, "state_name", wf_state_name(sub->state));
 	tv_set_bool(a, ctx, "returned", sub->state == WS_RETURNED);
 	tv_set_str(a, ctx, "deadline", view_time(a, e->period.closes_at));
@@ -351,8 +362,18 @@ void entry_view_render(struct http_request *req, const struct entry *e, int i, c
 	    .out = out,
 	    .in_form = view_in_form(a, e, form),
 	    .editable = v->readonly_reason == NULL,
+	    .ret = v->ret,
 	};
 	struct tv *ctx = view_head(req, e, i, url);
+	if (v->ret) {
+		struct tv *r = tv_set(a, ctx, "ret", tv_map(a));
+		tv_set_str(a, r, "reason", v->ret->reason);
+		tv_set_str(a, r, "who", v->ret->who);
+		tv_set_str(a, r, "at", view_time(a, v->ret->at));
+		tv_set_bool(a, r, "reopen", v->ret->reopen);
+		tv_set_int(a, r, "ncomments", (long long)v->ret->ncomments);
+		tv_set_bool(a, r, "has_comments", v->ret->ncomments > 0);
+	}
 	tv_set_int(a, ctx, "version", v->version);
 	if (v->notice)
 		tv_set_str(a, ctx, "notice", v->notice);
@@ -488,7 +509,7 @@ void entry_view_tasks(struct http_request *req, struct tv *ctx, const struct ent
 		tv_set_str(a, r, "url",
 			   arena_printf(a, "/schools/%s/%s/%s", e->school->code, e->period.code,
 					form->code));
-		tv_set_str(a, r, "state_code", s->state == WS_NONE ? "none" : wf_state_code(s->state));
+		tv_set_str(a, r, "state_code", wf_state_code(s->state));
 		tv_set_str(a, r, "state_name", wf_state_name(s->state));
 		tv_set_int(a, r, "required_filled", o.required_filled);
 		tv_set_int(a, r, "required_total", o.required_total);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "../core/entry.h"
+#include "../core/review.h"
 #include "http.h"
 
 /* What an entry page shows besides the stored entry. */
@@ -18,6 +19,7 @@ struct entry_view {
 	size_t nexpl;
 	bool keep_input; /* raw/expl are the user's unsaved input */
 	long long version; /* the version the form is based on */
+	const struct review_return *ret; /* the last return, shown while 已退回, or NULL */
 };
 
 /* Render the entry page of form i of e (template "entry") with the problems in

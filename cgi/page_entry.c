@@ -124,8 +124,10 @@ static const char *entry_readonly_reason(struct http_request *req, const struct 
 	if (sub->state == WS_SUBMITTED)
 		return arena_printf(a, "本表已于 %s 上报，正在等待区县审核，不能修改。如需修改，请联系区县审核员退回。",
 				    period_format_time(sub->submitted_at, t, sizeof(t)));
+	if (sub->state == WS_COUNTY_APPROVED)
+		return "本表已由区县审核通过，正在等待市级审核，不能修改。";
 	if (sub->state == WS_APPROVED)
-		return "本表已审核通过，不能修改。";
+		return "本表已审核通过，不能修改。如确需修改，请联系区县审核员重新打开。";
 	switch (period_window(&pg->e.period, now)) {
 	case PW_NOT_YET:
 		return arena_printf(a, "填报尚未开始：%s 开始填报。现在可以查看，但不能修改。",
@@ -198,12 +200,17 @@ void page_entry(struct http_request *req)
 	bool blocked = http_param(req, "blocked") != NULL;
 	struct validate_out out;
 	entry_check(a, &pg.e, pg.i, NULL, NULL, 0, blocked, &out);
+	struct review_return ret;
+	const struct entry_sub *sub = &pg.e.subs[pg.i];
+	bool returned = sub->state == WS_RETURNED &&
+			review_last_return(&req->app->db, a, sub->id, &ret) == 1;
 	struct entry_view v = {
 	    .status = 200,
 	    .readonly_reason = entry_readonly_reason(req, &pg, now),
 	    .notice = entry_notice(req, &pg, &out),
 	    .error = blocked ? entry_blocked(a, &out) : NULL,
-	    .version = pg.e.subs[pg.i].version,
+	    .version = sub->version,
+	    .ret = returned ? &ret : NULL,
 	};
 	entry_view_render(req, &pg.e, pg.i, pg.url, &v, &out);
 }

@@ -31,23 +31,6 @@ static struct tv *home_school_row(struct arena *a, const struct org_unit *s)
 	return row;
 }
 
-/* Reviewer: the schools of the county in one table. */
-static void home_reviewer(struct http_request *req, struct tv *ctx)
-{
-	struct arena *a = req->arena;
-	struct org_unit *list;
-	size_t n;
-	if (ou_schools(&req->app->db, a, req->session->user.org_unit_id, &list, &n) != 0) {
-		http_error(req, 503, NULL);
-		return;
-	}
-	struct tv *rows = tv_set(a, ctx, "schools", tv_list(a));
-	for (size_t i = 0; i < n; i++)
-		tv_push(a, rows, home_school_row(a, &list[i]));
-	tv_set_int(a, ctx, "school_count", (long long)n);
-	http_render(req, 200, "home_reviewer", ctx);
-}
-
 /* Admin: counts and the way to the management pages. */
 static void home_admin(struct http_request *req, struct tv *ctx)
 {
@@ -113,7 +96,7 @@ void page_home(struct http_request *req)
 	if (strcmp(role, "school") == 0)
 		home_school(req, ctx);
 	else if (strcmp(role, "reviewer") == 0)
-		home_reviewer(req, ctx);
+		page_overview(req);
 	else
 		home_admin(req, ctx);
 }

@@ -38,5 +38,16 @@ void page_entry_discard(struct http_request *req);
 void page_entry_history(struct http_request *req);
 /* After a login: apply a save kept across an expired session; where to go, or NULL. */
 const char *entry_resume(struct http_request *req, const struct user *u);
+/* page_overview.c (also the reviewer's home page) */
+void page_overview(struct http_request *req);
+void page_overview_bulk(struct http_request *req);
+/* page_review.c */
+void page_review(struct http_request *req);
+void page_review_decide(struct http_request *req);
+/* page_notice.c */
+void page_notices(struct http_request *req);
+void page_notices_read(struct http_request *req);
+/* page_export.c */
+void page_export(struct http_request *req);
 
 #endif

@@ -1,9 +1,11 @@
 /* response.c — buffered responses: headers, rendering, redirects, the one error path. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "../core/auth.h"
 #include "../core/log.h"
+#include "../core/notice.h"
 #include "app.h"
 #include "http.h"
 
@@ -119,6 +121,10 @@ static void http_common_ctx(struct http_request *req, struct tv *ctx)
 	tv_set_bool(a, user, "is_reviewer", strcmp(u->role, "reviewer") == 0);
 	tv_set_bool(a, user, "is_admin", strcmp(u->role, "admin") == 0);
 	tv_set_str(a, ctx, "csrf_token", req->session->csrf);
+	int unread = notice_unread(&req->app->db, u->id, u->org_unit_id, (long long)time(NULL));
+	if (unread > 0)
+		tv_set_int(a, user, "unread", unread);
+	tv_set_bool(a, user, "can_review", strcmp(u->role, "school") != 0);
 }
 
 /* Render a template as the body. */

@@ -23,6 +23,18 @@ const struct route route_table[] = {
      page_entry_discard, "entry_discard"},
     {HTTP_GET, "/schools/{code}/{period}/{form}/history/{field}", ROLE_ANY, ROUTE_SCOPE_UNIT,
      page_entry_history, "entry_history"},
+    {HTTP_GET, "/notices", ROLE_ANY, 0, page_notices, "notices"},
+    {HTTP_POST, "/notices/read", ROLE_ANY, 0, page_notices_read, "notices_read"},
+    /* review: county (and city) reviewers and the admin, within their org unit */
+    {HTTP_GET, "/review", ROLE_REVIEWER | ROLE_ADMIN, 0, page_overview, "overview"},
+    {HTTP_POST, "/review/approve", ROLE_REVIEWER | ROLE_ADMIN, 0, page_overview_bulk,
+     "overview_bulk"},
+    {HTTP_GET, "/schools/{code}/{period}/{form}/review", ROLE_REVIEWER | ROLE_ADMIN,
+     ROUTE_SCOPE_UNIT, page_review, "review"},
+    {HTTP_POST, "/schools/{code}/{period}/{form}/decide", ROLE_REVIEWER | ROLE_ADMIN,
+     ROUTE_SCOPE_UNIT, page_review_decide, "review_decide"},
+    {HTTP_GET, "/export/{period}/{form}/{format}", ROLE_REVIEWER | ROLE_ADMIN, 0, page_export,
+     "export"},
     /* city admin */
     {HTTP_GET, "/admin/units", ROLE_ADMIN, 0, page_admin_units, "admin_units"},
     {HTTP_GET, "/admin/units/new", ROLE_ADMIN, 0, page_admin_unit_new, "admin_unit_new"},

@@ -33,6 +33,7 @@ void config_defaults(struct config *c)
 	c->busy_timeout_ms = 5000;
 	c->session_idle_min = 30;
 	c->session_max_hours = 12;
+	c->approval_levels = 1;
 }
 
 /* Store a path, resolving it against the config file's directory when relative. */
@@ -104,6 +105,8 @@ static int config_handler(void *user, const char *section, const char *name, con
 		ok = config_int(value, 10, 1, 24 * 60, &c->session_idle_min);
 	else if (strcmp(name, "session_max_hours") == 0)
 		ok = config_int(value, 10, 1, 24 * 7, &c->session_max_hours);
+	else if (strcmp(name, "approval_levels") == 0)
+		ok = config_int(value, 10, 1, 2, &c->approval_levels);
 	else {
 		snprintf(p->err, sizeof(p->err), "unknown key '%s' in [tianbao]", name);
 		return 0;

@@ -21,6 +21,7 @@ struct config {
 	int busy_timeout_ms;              /* SQLite busy timeout */
 	int session_idle_min;             /* session idle timeout, minutes */
 	int session_max_hours;            /* session absolute timeout, hours */
+	int approval_levels;              /* 1: the county's approval is final; 2: the city's */
 };
 
 /* Fill `c` with the built-in defaults (installed paths from configure). */

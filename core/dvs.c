@@ -353,11 +353,15 @@ static bool dvs_settle(struct db *db, struct arena *a, const struct form_set *fs
 		return false;
 	}
 	const char *why;
-	enum wf_state to = wf_apply(db, sub->id, sub->state, WA_SUBMIT, WR_SCHOOL, actor, now,
-				    "{\"import\":true}", &why);
-	if (to != WS_NONE && state == WS_APPROVED)
-		to = wf_apply(db, sub->id, to, WA_APPROVE, WR_ADMIN, actor, now, "{\"import\":true}",
-			      &why);
+	struct wf_move mv = {.id = sub->id, .from = sub->state, .version = -1, .action = WA_SUBMIT,
+			     .role = WR_SCHOOL, .levels = 1, .actor = actor, .now = now, .quiet = true};
+	enum wf_state to = wf_apply(db, &mv, &why);
+	if (to != WS_NONE && state == WS_APPROVED) {
+		mv.from = to;
+		mv.action = WA_APPROVE;
+		mv.role = WR_ADMIN;
+		to = wf_apply(db, &mv, &why);
+	}
 	if (to != state) {
 		dvs_problem(r, s, t->set_no, "cannot change the state: database error");
 		return false;
@@ -412,4 +416,75 @@ out:
 	arena_free(&tmp);
 	arena_free(&a);
 	return result;
+}
+
+/* ---- the upstream payload ---- */
+
+/* Add `text` to the comment of every field of form `form` that the 说明 of
+ * `code` concerns (a change warning's field, or a rule's fields). */
+static void dvs_comment(struct arena *a, const struct form_set *fs, const struct form_def *form,
+			const char *code, const char *text, const char **comments)
+{
+	const int *slots = NULL;
+	size_t n = 0;
+	int one;
+	if (strncmp(code, "chg:", 4) == 0) {
+		const struct form_field *f = form_field_find(fs, code + 4);
+		if (f) {
+			one = f->slot;
+			slots = &one;
+			n = 1;
+		}
+	}
+	for (size_t r = 0; !slots && r < form->nrules; r++)
+		if (strcmp(form->rules[r].code, code) == 0) {
+			slots = form->rules[r].slots;
+			n = form->rules[r].nslots;
+		}
+	for (size_t k = 0; k < n; k++) {
+		const struct form_field *f = form_field_at(fs, slots[k]);
+		if (!f || form_field_form(fs, f) != form)
+			continue;
+		const char *old = comments[f->slot];
+		comments[f->slot] = old ? arena_printf(a, "%s；%s", old, text) : text;
+	}
+}
+
+/* Build the payload of form i. */
+char *dvs_payload(struct arena *a, const struct entry *e, int i, long long approved_at)
+{
+	const struct entry_sub *sub = &e->subs[i];
+	const struct form_def *form = form_find(e->set, sub->form_code);
+	size_t nslots = form_nslots(e->set);
+	const char **comments = arena_alloc(a, (nslots ? nslots : 1) * sizeof(*comments));
+	for (size_t k = 0; k < sub->nexpl; k++)
+		dvs_comment(a, e->set, form, sub->expl[k].code, sub->expl[k].text, comments);
+	char day[32];
+	period_format_time(approved_at, day, sizeof(day));
+	day[10] = '\0';
+	json_t *values = json_array();
+	json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:o}", "dataSet", form->code, "period",
+				 e->period.code, "orgUnit", e->school->code, "completeDate", day,
+				 "dataValues", values);
+	if (!root)
+		return NULL;
+	for (size_t k = 0; k < form->nfields; k++) {
+		const struct form_field *f = form->fields[k];
+		const char *norm = e->cur.norm[f->slot];
+		if (!norm || !form_field_applies(f, e->school->school_type, e->stages))
+			continue;
+		if (f->type == FT_YESNO)
+			norm = strcmp(norm, "1") == 0 ? "true" : "false";
+		json_t *v = json_pack("{s:s, s:s}", "dataElement", f->code, "value", norm);
+		if (v && comments[f->slot])
+			json_object_set_new(v, "comment", json_string(comments[f->slot]));
+		json_array_append_new(values, v);
+	}
+	char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (!text)
+		return NULL;
+	char *out = arena_strdup(a, text);
+	free(text);
+	return out;
 }

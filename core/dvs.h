@@ -57,4 +57,15 @@ bool dvs_parse(struct arena *a, const char *json, size_t len, struct dvs_set **s
 long dvs_import(struct db *db, const struct form_set *set, const struct dvs_set *sets, size_t n,
 		enum wf_state state, const char *actor, const char *fname, FILE *errors);
 
+struct entry;
+
+/* The upstream payload of form i of an entry as it is now: one data value set
+ * {"dataSet", "period", "orgUnit", "completeDate" (the approval's day, UTC+8,
+ * YYYY-MM-DD), "dataValues": [{"dataElement", "value", "comment"?}]} with every
+ * field of the form that holds a valid value, in definition order; values as
+ * their canonical text (yes/no as "true"/"false"); "comment" the school's 说明
+ * of the warnings concerning the field (joined with "；"). Compact JSON in the
+ * arena, or NULL when out of memory. docs/upstream.md describes it. */
+char *dvs_payload(struct arena *a, const struct entry *e, int i, long long approved_at);
+
 #endif

@@ -98,7 +98,7 @@ static int entry_subs(struct db *db, struct arena *a, struct entry *e)
 	sqlite3_stmt *st = db_prep(
 	    db, "SELECT s.id, s.form_code, s.state, s.version, s.errors, s.warnings, s.unexplained,"
 		" s.required_total, s.required_filled, s.updated_at, s.submitted_at, s.approved_at,"
-		" u.display_name FROM submission s LEFT JOIN user u ON u.id = s.updated_by"
+		" u.display_name, s.reviewed FROM submission s LEFT JOIN user u ON u.id = s.updated_by"
 		" WHERE s.period_id = ?1 AND s.school_id = ?2");
 	if (!st)
 		return -1;
@@ -111,7 +111,7 @@ static int entry_subs(struct db *db, struct arena *a, struct entry *e)
 			continue;
 		struct entry_sub *s = &e->subs[i];
 		s->id = sqlite3_column_int64(st, 0);
-		s->state = wf_state_parse(db_text(st, 2));
+		s->state = wf_state_stored(db_text(st, 2), sqlite3_column_int(st, 13));
 		s->version = sqlite3_column_int64(st, 3);
 		s->errors = sqlite3_column_int(st, 4);
 		s->warnings = sqlite3_column_int(st, 5);
@@ -553,10 +553,10 @@ enum entry_result entry_save(struct db *db, struct arena *a, struct entry *e, in
 		res = ER_BLOCKED;
 		if (validate_submittable(out)) {
 			const char *why;
-			char detail[48];
-			snprintf(detail, sizeof(detail), "{\"version\":%lld}", sub->version);
-			enum wf_state to = wf_apply(db, sub->id, sub->state, WA_SUBMIT, WR_SCHOOL,
-						    s->actor, s->now, detail, &why);
+			struct wf_move mv = {.id = sub->id, .from = sub->state, .version = sub->version,
+					     .action = WA_SUBMIT, .role = WR_SCHOOL, .levels = 1,
+					     .actor = s->actor, .now = s->now};
+			enum wf_state to = wf_apply(db, &mv, &why);
 			if (to == WS_NONE) {
 				log_error("submission %lld: submit refused: %s", sub->id, why);
 				res = ER_DB;
