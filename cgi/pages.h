@@ -47,6 +47,9 @@ void page_review_decide(struct http_request *req);
 /* page_notice.c */
 void page_notices(struct http_request *req);
 void page_notices_read(struct http_request *req);
+/* page_sync.c */
+void page_sync(struct http_request *req);
+void page_sync_retry(struct http_request *req);
 /* page_export.c */
 void page_export(struct http_request *req);
 

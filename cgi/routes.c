@@ -35,6 +35,8 @@ const struct route route_table[] = {
      ROUTE_SCOPE_UNIT, page_review_decide, "review_decide"},
     {HTTP_GET, "/export/{period}/{form}/{format}", ROLE_REVIEWER | ROLE_ADMIN, 0, page_export,
      "export"},
+    {HTTP_GET, "/sync", ROLE_REVIEWER | ROLE_ADMIN, 0, page_sync, "sync"},
+    {HTTP_POST, "/sync/{id}/retry", ROLE_ADMIN, 0, page_sync_retry, "sync_retry"},
     /* city admin */
     {HTTP_GET, "/admin/units", ROLE_ADMIN, 0, page_admin_units, "admin_units"},
     {HTTP_GET, "/admin/units/new", ROLE_ADMIN, 0, page_admin_unit_new, "admin_unit_new"},

@@ -8,10 +8,11 @@
 #include "log.h"
 #include "orgunit.h"
 #include "period.h"
+#include "validate.h"
 
 /* A reason or comment as kept: control characters other than newlines dropped,
- * surrounding white space trimmed; NULL when empty or longer than `max`
- * characters (*too_long is then set). */
+ * surrounding white space (full-width too) trimmed; NULL when empty or longer
+ * than `max` characters (*too_long is then set). */
 static const char *review_clean(struct arena *a, const char *s, size_t max, bool *too_long)
 {
 	*too_long = false;
@@ -21,26 +22,20 @@ static const char *review_clean(struct arena *a, const char *s, size_t max, bool
 	char *d = arena_alloc(a, n + 1);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if ((c < 0x20 && c != '\n') || c == 0x7f)
-			continue;
-		if ((c & 0xC0) != 0x80)
-			chars++;
-		d[j++] = (char)c;
+		if ((c >= 0x20 && c != 0x7f) || c == '\n')
+			d[j++] = (char)c;
 	}
-	while (j > 0 && (d[j - 1] == ' ' || d[j - 1] == '\n'))
-		j--;
 	d[j] = '\0';
-	while (*d == ' ' || *d == '\n') {
-		d++;
-		chars--;
-	}
-	if (!*d)
+	const char *t = validate_trim(a, d);
+	for (const char *p = t; *p; p++)
+		chars += ((unsigned char)*p & 0xC0) != 0x80;
+	if (!*t)
 		return NULL;
 	if (chars > max) {
 		*too_long = true;
 		return NULL;
 	}
-	return d;
+	return t;
 }
 
 /* Write the review row and its comments; the new row's id, or 0. */
@@ -132,9 +127,14 @@ static bool review_check_text(struct arena *a, const struct review_decision *d, 
 			snprintf(err, errlen, "每条逐项意见最多 %d 个字。", REVIEW_COMMENT_MAX);
 			return false;
 		}
+		size_t at = 0;
+		while (at < n && strcmp(c[at].field, d->comments[k].field) != 0)
+			at++;
 		if (t) {
-			c[n].field = d->comments[k].field;
-			c[n++].text = t;
+			c[at].field = d->comments[k].field;
+			c[at].text = t;
+			if (at == n)
+				n++;
 		}
 	}
 	*comments = c;

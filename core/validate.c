@@ -51,7 +51,7 @@ static size_t validate_space_at(const char *s)
 }
 
 /* Trim surrounding spaces (as validate_space_at) into an arena copy. */
-static const char *validate_trim(struct arena *a, const char *s)
+const char *validate_trim(struct arena *a, const char *s)
 {
 	size_t k;
 	while ((k = validate_space_at(s)) > 0)

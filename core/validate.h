@@ -124,6 +124,10 @@ int validate_missing(const struct validate_out *out);
 /* The 说明 of `code` in a list, or NULL. */
 const char *validate_expl_find(const struct validate_expl *e, size_t n, const char *code);
 
+/* A copy of s without surrounding white space: ASCII space, tab, CR, LF, the
+ * ideographic space U+3000 and the no-break space U+00A0. */
+const char *validate_trim(struct arena *a, const char *s);
+
 /* Format a number for people: at most `decimals` places, trailing zeros dropped. */
 const char *validate_fmt_num(struct arena *a, double v, int decimals);
 
