@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "../core/auth.h"
+#include "../core/outbox.h"
 #include "../core/review.h"
 #include "app.h"
 #include "pages.h"
@@ -220,6 +221,20 @@ static void review_render(struct http_request *req, const struct entry *e, int i
 	tv_set_int(a, ctx, "unexplained", out.unexplained);
 	tv_set_bool(a, ctx, "has_issues", out.nissues > 0);
 	tv_set(a, ctx, "figures", review_figures(a, e));
+	struct outbox_row *ob;
+	size_t nob;
+	if (sub->id && outbox_of_submission(&req->app->db, a, sub->id, &ob, &nob) == 0 && nob > 0) {
+		struct tv *d = tv_set(a, ctx, "delivery", tv_map(a));
+		tv_set_str(a, d, "state_code", outbox_state_code(ob[0].state));
+		tv_set_str(a, d, "state_name", outbox_state_name(ob[0].state));
+		tv_set_int(a, d, "version", ob[0].version);
+		tv_set_int(a, d, "attempts", ob[0].attempts);
+		if (ob[0].last_error)
+			tv_set_str(a, d, "error", ob[0].last_error);
+		if (ob[0].delivered_at)
+			tv_set_str(a, d, "at", arena_strdup(a, period_format_time(ob[0].delivered_at, t,
+										   sizeof(t))));
+	}
 	tv_set_bool(a, ctx, "started", sub->id != 0);
 	http_render(req, v->status, "review", ctx);
 }

@@ -9,243 +9,45 @@ Runs the generator for the periods 2025 and 2026 and checks, for every school ×
     "stages", field "school_types"), and every one of them;
   - every value parses for its type and lies within the field's min/max, decimals, max_length;
   - every rule of every form holds (errors and warnings, per-stage expansion, cross-form
-    fields), evaluated with the semantics of docs/expressions.md (missing values, three-valued
-    and/or, == with relative tolerance 1e-9; a rule whose value is missing is not evaluated);
+    fields), evaluated by tests/exprlib.py with the semantics of docs/expressions.md (missing
+    values, three-valued and/or, == with relative tolerance 1e-9; a rule whose value is missing
+    is not evaluated);
   - 2025 → 2026 every numeric value changes by less than 30 % (relative to a 2025 value > 0);
   - a few plausibility ranges (class sizes, pupil–teacher ratios, areas per pupil);
   - determinism (same arguments → identical bytes), --schools/--forms only filter, -o FILE;
   - --warnings: some schools (about one in five) fail exactly one warning rule, none an error.
 Prints each failure, then "N passed, M failed" as the last line; exits 1 on any failure.
 """
-import glob
 import json
-import math
 import os
 import re
 import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import exprlib  # noqa: E402
+from exprlib import SCHOOL_TYPES, Results, evaluate  # noqa: E402
+
+ROOT = exprlib.ROOT
 GEN = os.path.join(ROOT, "db", "demo", "values.py")
-STAGES_OF = {
-    "111": ["kg"], "211": ["pri"], "218": ["pri"], "311": ["jun"], "312": ["pri", "jun"],
-    "341": ["jun", "sen"], "342": ["sen"], "345": ["pri", "jun", "sen"], "361": ["voc"],
-    "362": ["voc"], "365": ["voc"], "366": ["voc"], "511": ["spe"], "512": ["spe"],
-    "513": ["spe"], "514": ["spe"],
-}
-
-
-class Results:
-    """Counts passed and failed checks; prints failures (the first 200)."""
-
-    def __init__(self):
-        self.passed = self.failed = 0
-
-    def check(self, cond, what):
-        if cond:
-            self.passed += 1
-        else:
-            self.failed += 1
-            if self.failed <= 200:
-                print("FAIL:", what)
-        return cond
-
-
-R = Results()
-
-
-# --- the expression language of docs/expressions.md ----------------------------------------
-
-TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?|\.\d+)|([a-z_][a-z0-9_]*)|(==|!=|<=|>=|[-+*/()<>,]))")
-
-
-def tokenize(src):
-    """Tokens of src: ('num', x), ('name', s), ('op', s), ending with ('end', None)."""
-    out, pos = [], 0
-    while src[pos:].strip():
-        m = TOKEN.match(src, pos)
-        if not m:
-            raise ValueError(f"bad character at column {pos + 1} of {src!r}")
-        num, name, op = m.groups()
-        out.append(("num", float(num)) if num else ("name", name) if name else ("op", op))
-        pos = m.end()
-    return out + [("end", None)]
-
-
-class Parser:
-    """Recursive descent over the precedence levels: or, and, not, comparison, +-, */, unary."""
-
-    def __init__(self, src):
-        self.toks, self.i = tokenize(src), 0
-
-    def peek(self):
-        return self.toks[self.i]
-
-    def take(self):
-        self.i += 1
-        return self.toks[self.i - 1]
-
-    def is_(self, kind, val):
-        return self.peek() == (kind, val)
-
-    def expect(self, kind, val):
-        if not self.is_(kind, val):
-            raise ValueError(f"expected {val!r}, got {self.peek()}")
-        self.take()
-
-    def parse(self):
-        tree = self.or_()
-        self.expect("end", None)
-        return tree
-
-    def or_(self):
-        a = self.and_()
-        while self.is_("name", "or"):
-            self.take()
-            a = ("or", a, self.and_())
-        return a
-
-    def and_(self):
-        a = self.not_()
-        while self.is_("name", "and"):
-            self.take()
-            a = ("and", a, self.not_())
-        return a
-
-    def not_(self):
-        if self.is_("name", "not"):
-            self.take()
-            return ("not", self.not_())
-        return self.cmp()
-
-    def cmp(self):
-        a = self.add()
-        if self.peek()[0] == "op" and self.peek()[1] in ("==", "!=", "<", "<=", ">", ">="):
-            op = self.take()[1]
-            a = (op, a, self.add())
-        return a
-
-    def add(self):
-        a = self.mul()
-        while self.peek()[0] == "op" and self.peek()[1] in "+-":
-            a = (self.take()[1], a, self.mul())
-        return a
-
-    def mul(self):
-        a = self.unary()
-        while self.peek()[0] == "op" and self.peek()[1] in "*/":
-            a = (self.take()[1], a, self.unary())
-        return a
-
-    def unary(self):
-        if self.is_("op", "-"):
-            self.take()
-            return ("neg", self.unary())
-        return self.primary()
-
-    def primary(self):
-        kind, val = self.take()
-        if kind == "num":
-            return ("num", val)
-        if kind == "op" and val == "(":
-            tree = self.or_()
-            self.expect("op", ")")
-            return tree
-        if kind == "name" and val not in ("and", "or", "not"):
-            if self.is_("op", "("):
-                self.take()
-                args = [self.or_()]
-                while self.is_("op", ","):
-                    self.take()
-                    args.append(self.or_())
-                self.expect("op", ")")
-                return ("call", val, args)
-            return ("field", val)
-        raise ValueError(f"unexpected {val!r}")
-
-
-def evaluate(t, vals):
-    """Value of tree t (a float) with field values vals; None is missing."""
-    k = t[0]
-    if k == "num":
-        return t[1]
-    if k == "field":
-        return vals.get(t[1])
-    if k == "call":
-        args = [evaluate(a, vals) for a in t[2]]
-        if t[1] in ("sum", "min", "max"):
-            have = [a for a in args if a is not None]
-            return {"sum": sum, "min": min, "max": max}[t[1]](have) if have else None
-        if args[0] is None:
-            return None
-        return abs(args[0]) if t[1] == "abs" else float(math.ceil(args[0]))
-    if k in ("neg", "not"):
-        a = evaluate(t[1], vals)
-        return None if a is None else -a if k == "neg" else float(a == 0)
-    a, b = evaluate(t[1], vals), evaluate(t[2], vals)
-    if k == "and":
-        if a == 0 or b == 0:               # None == 0 is False
-            return 0.0
-        return None if a is None or b is None else 1.0
-    if k == "or":
-        if (a is not None and a != 0) or (b is not None and b != 0):
-            return 1.0
-        return None if a is None or b is None else 0.0
-    if a is None or b is None:
-        return None
-    if k in "+-*":
-        return a + b if k == "+" else a - b if k == "-" else a * b
-    if k == "/":
-        return None if b == 0 else a / b
-    eq = abs(a - b) <= 1e-9 * max(abs(a), abs(b))
-    return float({"==": eq, "!=": not eq, "<": a < b, "<=": a <= b, ">": a > b,
-                  ">=": a >= b}[k])
-
-
-def expand(src, stage):
-    """Replace the prefix s_ of every name by the stage prefix."""
-    return re.sub(r"(?<![a-z0-9_])s_(?=[a-z0-9_])", stage + "_", src)
+R = Results(limit=200)
 
 
 # --- forms, schools, runs ------------------------------------------------------------------
-
-def load_forms():
-    """Form definitions by code."""
-    forms = {}
-    for path in sorted(glob.glob(os.path.join(ROOT, "db", "forms", "*.json"))):
-        with open(path, encoding="utf-8") as fp:
-            f = json.load(fp)
-        forms[f["code"]] = f
-    return forms
-
 
 def load_schools():
     """Schools of the demo city: code → (school type, stages, urban_rural)."""
     import csv
     with open(os.path.join(ROOT, "db", "demo", "orgunits.csv"), encoding="utf-8") as fp:
-        return {r["code"]: (r["school_type"], STAGES_OF[r["school_type"]], r["urban_rural"])
+        return {r["code"]: (r["school_type"], SCHOOL_TYPES[r["school_type"]], r["urban_rural"])
                 for r in csv.DictReader(fp) if r["kind"] == "school"}
 
 
-def expected_fields(form, stype, stages):
-    """code → field definition of every field of form that applies to the school."""
-    def ok(f, row=None):
-        if "school_types" in f and stype not in f["school_types"]:
-            return False
-        if row:
-            return "stages" not in f or row in f["stages"]
-        return "stages" not in f or bool(set(f["stages"]) & set(stages))
-    out = {}
-    for sec in form["sections"]:
-        if "grid" in sec:
-            for row in sec["grid"]["rows"]:
-                if row in stages:
-                    out.update({f"{row}_{c['code']}": c for c in sec["grid"]["columns"]
-                                if ok(c, row)})
-        else:
-            out.update({f["code"]: f for f in sec["fields"] if ok(f)})
-    return out
+def expected_fields(form, stype):
+    """code → field definition of every field of form that applies to a school of type stype."""
+    return {code: f for code, f, row in exprlib.form_fields(form)
+            if exprlib.field_applies(f, row, stype)}
 
 
 def run(*args):
@@ -290,8 +92,8 @@ def check_run(data, forms, schools, period, wanted_schools=None, wanted_forms=No
     for vs in sets:
         code, form = vs["orgUnit"], vs["dataSet"]
         R.check(vs["period"] == period, f"{code}/{form}: period {vs['period']}")
-        stype, stages, _ = schools[code]
-        exp = expected_fields(forms[form], stype, stages)
+        stype, _, _ = schools[code]
+        exp = expected_fields(forms[form], stype)
         codes = [dv["dataElement"] for dv in vs["dataValues"]]
         R.check(len(codes) == len(set(codes)), f"{period} {code}/{form}: duplicate fields")
         R.check(not set(codes) - set(exp), f"{period} {code}/{form}: fields that do not apply: "
@@ -306,19 +108,12 @@ def check_run(data, forms, schools, period, wanted_schools=None, wanted_forms=No
     return vals
 
 
-def rule_failures(forms, values):
-    """[(rule code, severity)] of the rules that are false for one school's values."""
+def rule_failures(rules, values):
+    """[(rule code, severity)] of the rules (exprlib.expanded_rules) that are false for one
+    school's values."""
     vals = {k: v for k, v in values.items() if v is not None}
-    out = []
-    for form in forms.values():
-        for rule in form["rules"]:
-            for stage in rule.get("stages", [None]):
-                src = expand(rule["expr"], stage) if stage else rule["expr"]
-                r = evaluate(Parser(src).parse(), vals)
-                if r is not None and r == 0:
-                    out.append((f"{rule['code']}[{stage}]" if stage else rule["code"],
-                                rule["severity"]))
-    return out
+    return [(f"{rule['code']}[{stage}]" if stage else rule["code"], rule["severity"])
+            for _, rule, stage, _, tree in rules if evaluate(tree, vals) == 0]
 
 
 def plausibility(code, school, v):
@@ -354,13 +149,14 @@ def plausibility(code, school, v):
 
 def main():
     """Run every check; print the totals."""
-    forms, schools = load_forms(), load_schools()
+    forms, schools = exprlib.load_forms(), load_schools()
+    rules = exprlib.expanded_rules(forms)
     raw = {p: run("--period", p) for p in ("2025", "2026")}
     vals = {}
     for p, out in raw.items():
         vals[p] = check_run(json.loads(out), forms, schools, p)
         for code, v in sorted(vals[p].items()):
-            fails = rule_failures(forms, v)
+            fails = rule_failures(rules, v)
             R.check(not fails, f"{p} {code}: rules fail: {fails}")
     for code in schools:
         old, new = vals["2025"].get(code, {}), vals["2026"].get(code, {})
@@ -391,14 +187,13 @@ def main():
         wv = check_run(json.loads(run("--period", p, "--warnings")), forms, schools, p)
         warned = 0
         for code, v in sorted(wv.items()):
-            fails = rule_failures(forms, v)
+            fails = rule_failures(rules, v)
             R.check(all(sev == "warning" for _, sev in fails), f"--warnings {p} {code}: {fails}")
             R.check(len(fails) <= 1, f"--warnings {p} {code}: more than one warning: {fails}")
             warned += bool(fails)
         R.check(0.1 * len(wv) <= warned <= 0.3 * len(wv),
                 f"--warnings {p}: {warned} of {len(wv)} schools have a warning")
-    print(f"{R.passed} passed, {R.failed} failed")
-    return 1 if R.failed else 0
+    return R.finish()
 
 
 if __name__ == "__main__":

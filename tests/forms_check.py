@@ -9,34 +9,27 @@ Checks, for the four forms basic, students, staff, facilities:
   - expanded field codes (grid row + "_" + column) are unique across all forms;
   - every field code of domain.md is present in its form, and no other field exists;
   - rules: code/expr/severity/message present, codes unique per form, the expression parses
-    (the grammar of core/expr.h) and is a condition, every name is a field code (after s_
-    expansion per stage, only where that stage has the field) or sum/min/max/abs/ceil, and
-    {stage} appears exactly in per-stage messages;
+    (the grammar of core/expr.h, as tests/exprlib.py reads it) and is a condition, every name
+    is a field code (after s_ expansion per stage, only where that stage has the field) or
+    sum/min/max/abs/ceil, and {stage} appears exactly in per-stage messages;
   - rule direction: on consistent sample data for each school type every rule holds, and a set
-    of known-bad changes makes the expected rule fail (evaluated with the semantics of
-    core/expr.h: sum/min/max skip missing values, and/or are three-valued).
+    of known-bad changes makes the expected rule fail (evaluated by tests/exprlib.py with the
+    semantics of docs/expressions.md: sum/min/max skip missing values, and/or are three-valued).
 Prints each failure, then "N passed, M failed"; exits 1 on any failure.
 Python 3 standard library only.
 """
 import json
-import math
 import os
 import re
 import sys
 
-FORMS = ["basic", "students", "staff", "facilities"]
-STAGES = ["kg", "pri", "jun", "sen", "voc", "spe"]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import exprlib  # noqa: E402
+from exprlib import (FORMS, FUNCTIONS, MAX_SOURCE, RESERVED, SCHOOL_TYPES, STAGES,  # noqa: E402
+                     ExprError, Results, evaluate, expand, fields_of, is_condition,
+                     no_duplicate_keys, parse, rule_expansions)
+
 NOT_KG = ["pri", "jun", "sen", "voc", "spe"]
-STAGE_NAMES = {"kg": "学前", "pri": "小学", "jun": "初中", "sen": "高中", "voc": "中职", "spe": "特教"}
-# 办学类型 codes the system supports and their stages (core/orgunit.c).
-SCHOOL_TYPES = {
-    "111": ["kg"], "211": ["pri"], "218": ["pri"], "311": ["jun"], "312": ["pri", "jun"],
-    "341": ["jun", "sen"], "342": ["sen"], "345": ["pri", "jun", "sen"], "361": ["voc"],
-    "362": ["voc"], "365": ["voc"], "366": ["voc"], "511": ["spe"], "512": ["spe"],
-    "513": ["spe"], "514": ["spe"],
-}
-FUNCTIONS = {"sum": (1, 64), "min": (1, 64), "max": (1, 64), "abs": (1, 1), "ceil": (1, 1)}
-RESERVED = {"and", "or", "not"}
 UNITS = {"人", "个", "间", "m²", "万元", "元", "册", "台", "套", "Mbps", "%"}
 TYPES = {"integer", "decimal", "text", "yesno", "choice"}
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -53,7 +46,7 @@ RULE_KEYS = {"code", "stages", "expr", "severity", "message", "fields"}
 MAX_FORM_CODE = 32
 MAX_FIELD_CODE = 48
 MAX_RULE_CODE = 48
-MAX_EXPR = 4096
+MAX_EXPR = MAX_SOURCE
 
 # ---------------------------------------------------------------------------------------------
 # The field vocabulary of /work/shared/docs/domain.md ("Forms (first edition)"), per form.
@@ -132,21 +125,7 @@ def expected_codes(form):
 
 
 # ---------------------------------------------------------------------------------------------
-class Result:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, cond, what):
-        if cond:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print("FAIL:", what)
-        return cond
-
-
-R = Result()
+R = Results()
 
 
 def is_int(v):
@@ -162,231 +141,7 @@ def nonempty_str(v, maxlen=None):
 
 
 # ---------------------------------------------------------------------------------------------
-# Expressions: the grammar and semantics of core/expr.h.
-
-TOKEN_RE = re.compile(r"\s*(?:(\d+(?:\.\d*)?|\.\d+)|([a-z_][a-z0-9_]*)|(==|!=|<=|>=|[-+*/()<>,]))")
-
-
-class ExprError(Exception):
-    pass
-
-
-def tokenize(src):
-    toks, pos = [], 0
-    src = src.rstrip()
-    while pos < len(src):
-        m = TOKEN_RE.match(src, pos)
-        if not m or m.end() == pos:
-            raise ExprError(f"column {pos + 1}: unexpected character {src[pos]!r}")
-        if m.group(1):
-            toks.append(("num", float(m.group(1))))
-        elif m.group(2):
-            name = m.group(2)
-            toks.append(("op", name) if name in RESERVED else ("name", name))
-        else:
-            toks.append(("op", m.group(3)))
-        pos = m.end()
-    toks.append(("end", None))
-    return toks
-
-
-class Parser:
-    """Builds a tuple tree: ("num", v) ("field", name) ("call", f, [args]) ("neg", x)
-    ("not", x) ("and"|"or", a, b) (op, a, b) for arithmetic and comparison operators."""
-
-    def __init__(self, src):
-        self.toks = tokenize(src)
-        self.i = 0
-
-    def peek(self):
-        return self.toks[self.i]
-
-    def take(self, kind, val=None):
-        t = self.toks[self.i]
-        if t[0] == kind and (val is None or t[1] == val):
-            self.i += 1
-            return t
-        return None
-
-    def expect(self, kind, val):
-        if not self.take(kind, val):
-            raise ExprError(f"expected {val!r}, got {self.peek()[1]!r}")
-
-    def parse(self):
-        e = self.or_()
-        if self.peek()[0] != "end":
-            raise ExprError(f"unexpected {self.peek()[1]!r}")
-        return e
-
-    def or_(self):
-        e = self.and_()
-        while self.take("op", "or"):
-            e = ("or", e, self.and_())
-        return e
-
-    def and_(self):
-        e = self.not_()
-        while self.take("op", "and"):
-            e = ("and", e, self.not_())
-        return e
-
-    def not_(self):
-        if self.take("op", "not"):
-            return ("not", self.not_())
-        return self.cmp()
-
-    def cmp(self):
-        e = self.add()
-        t = self.peek()
-        if t[0] == "op" and t[1] in ("==", "!=", "<", "<=", ">", ">="):
-            self.i += 1
-            e = (t[1], e, self.add())
-            t2 = self.peek()
-            if t2[0] == "op" and t2[1] in ("==", "!=", "<", "<=", ">", ">="):
-                raise ExprError("comparisons do not chain")
-        return e
-
-    def add(self):
-        e = self.mul()
-        while True:
-            t = self.peek()
-            if t[0] == "op" and t[1] in ("+", "-"):
-                self.i += 1
-                e = (t[1], e, self.mul())
-            else:
-                return e
-
-    def mul(self):
-        e = self.unary()
-        while True:
-            t = self.peek()
-            if t[0] == "op" and t[1] in ("*", "/"):
-                self.i += 1
-                e = (t[1], e, self.unary())
-            else:
-                return e
-
-    def unary(self):
-        if self.take("op", "-"):
-            return ("neg", self.unary())
-        return self.primary()
-
-    def primary(self):
-        t = self.peek()
-        if self.take("num"):
-            return ("num", t[1])
-        if self.take("op", "("):
-            e = self.or_()
-            self.expect("op", ")")
-            return e
-        if self.take("name"):
-            name = t[1]
-            if self.take("op", "("):
-                if name not in FUNCTIONS:
-                    raise ExprError(f"unknown function {name!r}")
-                args = [self.or_()]
-                while self.take("op", ","):
-                    args.append(self.or_())
-                self.expect("op", ")")
-                lo, hi = FUNCTIONS[name]
-                if not lo <= len(args) <= hi:
-                    raise ExprError(f"{name}() takes {lo}..{hi} arguments, got {len(args)}")
-                return ("call", name, args)
-            if name in FUNCTIONS:
-                raise ExprError(f"function {name!r} used without '('")
-            return ("field", name)
-        raise ExprError(f"unexpected {t[1]!r}")
-
-
-def parse_expr(src):
-    return Parser(src).parse()
-
-
-def names_of(tree, out):
-    kind = tree[0]
-    if kind == "field":
-        out.append(tree[1])
-    elif kind == "call":
-        for a in tree[2]:
-            names_of(a, out)
-    elif kind in ("neg", "not"):
-        names_of(tree[1], out)
-    elif kind != "num":
-        names_of(tree[1], out)
-        names_of(tree[2], out)
-    return out
-
-
-def is_boolean(tree):
-    return tree[0] in ("==", "!=", "<", "<=", ">", ">=", "and", "or", "not")
-
-
-def expand(src, stage):
-    """Replace the stage prefix s_ of every name (not inside longer names)."""
-    if stage is None:
-        return src
-    return re.sub(r"(?<![a-z0-9_])s_(?=[a-z0-9_])", stage + "_", src)
-
-
-def evaluate(tree, vals):
-    """Value of tree with field values vals (absent = missing); None means missing."""
-    k = tree[0]
-    if k == "num":
-        return tree[1]
-    if k == "field":
-        return vals.get(tree[1])
-    if k == "call":
-        args = [evaluate(a, vals) for a in tree[2]]
-        f = tree[1]
-        if f in ("sum", "min", "max"):
-            present = [a for a in args if a is not None]
-            if not present:
-                return None
-            return {"sum": sum, "min": min, "max": max}[f](present)
-        if args[0] is None:
-            return None
-        return abs(args[0]) if f == "abs" else float(math.ceil(args[0]))
-    if k == "neg":
-        v = evaluate(tree[1], vals)
-        return None if v is None else -v
-    if k == "not":
-        v = evaluate(tree[1], vals)
-        return None if v is None else (0.0 if v else 1.0)
-    if k in ("and", "or"):
-        a, b = evaluate(tree[1], vals), evaluate(tree[2], vals)
-        if k == "and":
-            if (a is not None and a == 0) or (b is not None and b == 0):
-                return 0.0
-            return None if a is None or b is None else 1.0
-        if (a is not None and a != 0) or (b is not None and b != 0):
-            return 1.0
-        return None if a is None or b is None else 0.0
-    a, b = evaluate(tree[1], vals), evaluate(tree[2], vals)
-    if a is None or b is None:
-        return None
-    if k == "+":
-        return a + b
-    if k == "-":
-        return a - b
-    if k == "*":
-        return a * b
-    if k == "/":
-        return None if b == 0 else a / b
-    eq = abs(a - b) <= 1e-9 * max(abs(a), abs(b))
-    return float({"==": eq, "!=": not eq, "<": a < b, "<=": a <= b, ">": a > b,
-                  ">=": a >= b}[k])
-
-
-# ---------------------------------------------------------------------------------------------
 # Loading and shape.
-
-def no_dup_keys(pairs):
-    keys = [k for k, _ in pairs]
-    dups = sorted({k for k in keys if keys.count(k) > 1})
-    if dups:
-        raise ValueError("duplicate keys: " + ", ".join(dups))
-    return dict(pairs)
-
 
 def load(path):
     with open(path, "rb") as fp:
@@ -400,7 +155,7 @@ def load(path):
         R.check(False, f"{name}: not UTF-8 ({e})")
         return None
     try:
-        data = json.loads(text, object_pairs_hook=no_dup_keys)
+        data = json.loads(text, object_pairs_hook=no_duplicate_keys)
     except ValueError as e:
         R.check(False, f"{name}: invalid JSON ({e})")
         return None
@@ -473,24 +228,11 @@ def check_field(where, f, grid_rows=None):
 
 
 def form_fields(form):
-    """Expanded fields of a form: code -> (field definition, stages or None)."""
+    """Expanded fields of a form: code -> [(field definition, stages or None)], one entry per
+    definition (so that a code defined twice shows)."""
     out = {}
-    for sec in form.get("sections") or []:
-        if not isinstance(sec, dict):
-            continue
-        if isinstance(sec.get("fields"), list):
-            for f in sec["fields"]:
-                if isinstance(f, dict) and isinstance(f.get("code"), str):
-                    out.setdefault(f["code"], []).append((f, f.get("stages")))
-        grid = sec.get("grid")
-        if isinstance(grid, dict) and isinstance(grid.get("rows"), list) \
-                and isinstance(grid.get("columns"), list):
-            for col in grid["columns"]:
-                if not isinstance(col, dict) or not isinstance(col.get("code"), str):
-                    continue
-                for row in grid["rows"]:
-                    if row in (col.get("stages") or grid["rows"]):
-                        out.setdefault(row + "_" + col["code"], []).append((col, [row]))
+    for code, f, row in exprlib.form_fields(form):
+        out.setdefault(code, []).append((f, f.get("stages") if row is None else [row]))
     return out
 
 
@@ -557,14 +299,6 @@ def check_shape(name, form):
 # ---------------------------------------------------------------------------------------------
 # Rules.
 
-def rule_expansions(rule):
-    """[(stage or None, expanded expression)] of a rule."""
-    stages = rule.get("stages")
-    if isinstance(stages, list) and stages:
-        return [(s, expand(rule["expr"], s)) for s in stages]
-    return [(None, rule["expr"])]
-
-
 def check_rules(name, form, own, allf):
     rules = form.get("rules") if isinstance(form.get("rules"), list) else []
     seen = set()
@@ -597,19 +331,19 @@ def check_rules(name, form, own, allf):
                        f"{where}: expr must be a string of 1..{MAX_EXPR} bytes"):
             continue
         try:
-            tree = parse_expr(expr)
+            tree = parse(expr)
         except ExprError as e:
             R.check(False, f"{where}: expr does not parse: {e}")
             continue
         R.check(True, f"{where}: parses")
-        R.check(is_boolean(tree), f"{where}: expr must be a condition (comparison/and/or/not)")
-        raw = names_of(tree, [])
+        R.check(is_condition(tree), f"{where}: expr must be a condition (comparison/and/or/not)")
+        raw = fields_of(tree)
         sname = [n for n in raw if n.startswith("s_")]
         R.check(bool(sname) == has_stages,
                 f"{where}: per-stage rules use s_ names, other rules must not")
         for stage, src in rule_expansions(r):
-            t = parse_expr(src)
-            names = names_of(t, [])
+            t = parse(src)
+            names = fields_of(t)
             unknown = [n for n in names if n not in allf]
             R.check(not unknown, f"{where} ({stage}): unknown field codes {unknown}")
             R.check(any(n in own for n in names),
@@ -801,8 +535,7 @@ def main():
     if len(forms) == len(FORMS):
         check_semantics(rules, allf)
 
-    print(f"{R.passed} passed, {R.failed} failed")
-    return 1 if R.failed else 0
+    return R.finish()
 
 
 if __name__ == "__main__":

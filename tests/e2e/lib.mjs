@@ -1,5 +1,7 @@
 // lib.mjs — what the end-to-end tests share: locating playwright-core and Chromium, a private
-// stack on a free loopback port, checks with timeouts, the sanitizer scan and the closing line.
+// stack on a free loopback port, the demo city loaded into it, the browser with a watch on
+// everything the pages say or break and a fence around the stack, logging in through the form,
+// checks with timeouts, the sanitizer scan and the closing line.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,6 +14,10 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const SRCDIR = path.resolve(process.env.TIANBAO_SRCDIR || path.join(HERE, '..', '..'));
 export const BUILDDIR = path.resolve(process.env.TIANBAO_BUILDDIR || path.join(SRCDIR, 'build'));
 const STACK = path.join(SRCDIR, 'scripts', 'stack');
+const DEMO_DATA = path.join(SRCDIR, 'scripts', 'demo-data');
+export const DEMO_CSV = path.join(SRCDIR, 'db', 'demo', 'orgunits.csv');
+// How long scripts/demo-data may take.
+export const DEMO_TIMEOUT_MS = 120_000;
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -83,6 +89,108 @@ export function assert(cond, msg) {
   if (!cond) throw new Error(msg);
 }
 
+// The units of the demo city (db/demo/orgunits.csv, whose names hold no commas or quotes), as
+// objects keyed by the CSV's header: code, name, kind, parent_code, school_type, ...
+export function demoUnits() {
+  const lines = fs.readFileSync(DEMO_CSV, 'utf8').split('\n').filter((l) => l.trim());
+  const head = lines[0].split(',');
+  return lines.slice(1).map((l) => {
+    const f = l.split(',');
+    return Object.fromEntries(head.map((h, i) => [h, f[i]]));
+  });
+}
+
+// A screenshot of the whole page into `file`; a failure is only reported.
+export function screenshot(page, file) {
+  return page.screenshot({ path: file, fullPage: true })
+    .catch((e) => console.log(`(screenshot failed: ${e.message})`));
+}
+
+// Open `url` in `page` and expect a 200; the response.
+export async function gotoOk(page, url) {
+  const r = await page.goto(url, { waitUntil: 'load' });
+  assert(r && r.status() === 200, `status ${r?.status()}`);
+  return r;
+}
+
+// Fill in the login form `page` shows and press 登录; resolves once the browser is at base/.
+export async function submitLogin(page, base, login, password) {
+  await page.getByLabel('用户名', { exact: true }).fill(login);
+  await page.getByLabel('密码', { exact: true }).fill(password);
+  await Promise.all([
+    page.waitForURL(`${base}/`),
+    page.getByRole('button', { name: '登录', exact: true }).click(),
+  ]);
+}
+
+// Everything the pages of a browser say or break, and a fence: nothing but the stack at `base`
+// is fetched. attach() arms a context (CSP violations become console errors, the fence);
+// watchPage() records a page's console errors, uncaught exceptions, answers of 400 and more
+// and failed requests; verify() is the two closing checks. `expected` ({ url, status } or
+// null) is the one refusal a step provokes on purpose, not counted while it is set.
+export class Watcher {
+  constructor(base) {
+    this.port = new URL(base).port;
+    this.consoleErrors = [];
+    this.badResponses = [];
+    this.offsite = [];
+    this.expected = null;
+    this.fence = (route) => {
+      const u = new URL(route.request().url());
+      if (u.hostname === '127.0.0.1' && u.port === String(this.port)) return route.continue();
+      this.offsite.push(u.href);
+      return route.abort();
+    };
+  }
+
+  async attach(context) {
+    await context.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`);
+      });
+    });
+    await context.route('**/*', this.fence);
+  }
+
+  // Whether a response (or the console message it caused) is the expected refusal.
+  isExpected(status, url) {
+    return this.expected !== null && status === this.expected.status && url === this.expected.url;
+  }
+
+  // Record the answers of 400 and more of `page` (all a page without JavaScript can break).
+  watchResponses(page) {
+    page.on('response', (r) => {
+      if (this.isExpected(r.status(), r.url())) return;
+      if (r.status() >= 400) this.badResponses.push(`${r.status()} ${r.url()}`);
+    });
+  }
+
+  watchPage(page) {
+    page.on('console', (msg) => {
+      if (msg.type() !== 'error') return;
+      if (this.expected && msg.location().url === this.expected.url &&
+        msg.text().includes(`status of ${this.expected.status}`)) return;
+      this.consoleErrors.push(msg.text());
+    });
+    page.on('pageerror', (err) => this.consoleErrors.push(`uncaught: ${err.message}`));
+    this.watchResponses(page);
+    page.on('requestfailed', (r) => {
+      if (!this.offsite.includes(r.url())) this.badResponses.push(`failed ${r.url()}: ${r.failure()?.errorText}`);
+    });
+  }
+
+  async verify(check) {
+    await check('no console errors and no CSP violations', async () => {
+      const uniq = [...new Set(this.consoleErrors)].map((m) => (m.length > 240 ? `${m.slice(0, 240)}…` : m));
+      assert(uniq.length === 0, `${uniq.length} distinct: ${uniq.join(' | ')}`);
+    });
+    await check('every request answered (no 4xx/5xx), nothing fetched off-site', async () => {
+      assert(this.badResponses.length === 0, [...new Set(this.badResponses)].join(' | '));
+      assert(this.offsite.length === 0, `off-site requests: ${this.offsite.join(' ')}`);
+    });
+  }
+}
+
 // One test run: temp dirs, a watchdog, named checks, the stack, and the summary.
 export class Run {
   constructor(watchdogMs) {
@@ -91,6 +199,7 @@ export class Run {
     this.profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tianbao-e2e-profile-'));
     this.stackDir = null;
     this.stopped = true;
+    this.check = this.check.bind(this);
     // A hung browser or stack must not hang `make check`.
     this.watchdog = setTimeout(() => {
       console.error(`FAIL: the whole test took longer than ${watchdogMs / 1000} s`);
@@ -127,6 +236,38 @@ export class Run {
       throw new Error(`scripts/stack start failed (${st.status ?? st.signal}): ${st.stderr}${st.stdout}`);
     }
     return `http://127.0.0.1:${port}`;
+  }
+
+  // Load the demo city into the stack with scripts/demo-data; the demo accounts' password and
+  // the text of DIR/ACCOUNTS.txt.
+  loadDemo() {
+    const started = Date.now();
+    const demo = spawnSync('sh', [DEMO_DATA, this.stackDir, 'yes'], {
+      env: stackEnv(), stdio: ['ignore', 'pipe', 'pipe'], timeout: DEMO_TIMEOUT_MS, encoding: 'utf8',
+    });
+    if (demo.status !== 0) {
+      throw new Error(`scripts/demo-data failed (${demo.status ?? demo.signal ?? demo.error}): ` +
+        `${demo.stderr}${demo.stdout}`);
+    }
+    console.log(`(demo data loaded in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    const accounts = fs.readFileSync(path.join(this.stackDir, 'ACCOUNTS.txt'), 'utf8');
+    const pw = /password:\s*(\S+)/.exec(accounts);
+    if (!pw) throw new Error(`no password in ${this.stackDir}/ACCOUNTS.txt`);
+    return { password: pw[1], accounts };
+  }
+
+  // Chromium with this run's profile, 1280×800, 10 s for actions and 15 s for navigations.
+  async launch(chromium) {
+    const context = await chromium.launchPersistentContext(this.profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 800 },
+      timeout: 30_000,
+    });
+    context.setDefaultTimeout(10_000);
+    context.setDefaultNavigationTimeout(15_000);
+    return context;
   }
 
   stopStack() {

@@ -18,10 +18,11 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { BUILDDIR, CHROMIUM, CHROMIUM_ARGS, Run, SRCDIR, assert, loadChromium, stackEnv, withTimeout } from './lib.mjs';
+import {
+  BUILDDIR, CHROMIUM, CHROMIUM_ARGS, DEMO_TIMEOUT_MS, Run, SRCDIR, Watcher, assert, demoUnits, gotoOk,
+  loadChromium, screenshot, submitLogin, withTimeout,
+} from './lib.mjs';
 
-const DEMO_DATA = path.join(SRCDIR, 'scripts', 'demo-data');
-const DEMO_CSV = path.join(SRCDIR, 'db', 'demo', 'orgunits.csv');
 const VALUES = path.join(SRCDIR, 'db', 'demo', 'values.py');
 const FORMS_DIR = path.join(SRCDIR, 'db', 'forms');
 const SCHOOL = '2199210007'; // 青山县石门乡九年一贯制学校: 小学 + 初中, untouched by the demo
@@ -40,13 +41,11 @@ const AS_TYPED = {
 const ADJUST = { pri_t_certified: (v) => String(Number(v) - 1) };
 const EXPLAINED = { staff: 'x.all_teachers_certified.pri' };
 const EXPLANATION = '1名新入职教师的教师资格证正在认定中。';
-const DEMO_TIMEOUT_MS = 120_000;
 const WATCHDOG_MS = DEMO_TIMEOUT_MS + 120_000;
 
 const chromium = loadChromium();
 const run = new Run(WATCHDOG_MS);
-const check = run.check.bind(run);
-const tmp = run.tmp;
+const { check, tmp } = run;
 let context = null;
 let noJsBrowser = null;
 
@@ -90,16 +89,13 @@ function formName(code) {
   return JSON.parse(fs.readFileSync(path.join(FORMS_DIR, `${code}.json`), 'utf8')).name;
 }
 
-// The other schools of SCHOOL's county (db/demo/orgunits.csv; demo names hold no commas), to
-// find one with a form still open for the check without JavaScript.
+// The other schools of SCHOOL's county (db/demo/orgunits.csv), to find one with a form still
+// open for the check without JavaScript.
 function otherSchools() {
-  const lines = fs.readFileSync(DEMO_CSV, 'utf8').split('\n').filter((l) => l.trim());
-  const head = lines[0].split(',');
-  const rows = lines.slice(1).map((l) => l.split(','));
-  const col = (f, n) => f[head.indexOf(n)];
-  const county = col(rows.find((f) => col(f, 'code') === SCHOOL) || [], 'parent_code');
-  return rows.filter((f) => col(f, 'kind') === 'school' && col(f, 'parent_code') === county &&
-    col(f, 'code') !== SCHOOL).map((f) => col(f, 'code'));
+  const units = demoUnits();
+  const county = units.find((u) => u.code === SCHOOL)?.parent_code;
+  return units.filter((u) => u.kind === 'school' && u.parent_code === county && u.code !== SCHOOL)
+    .map((u) => u.code);
 }
 
 let fatal = null;
@@ -111,64 +107,15 @@ try {
 
   // the stack, with the demo city
   const base = await run.startStack();
-  const port = new URL(base).port;
-  const stackDir = run.stackDir;
-  const started = Date.now();
-  const demo = spawnSync('sh', [DEMO_DATA, stackDir, 'yes'], {
-    env: stackEnv(), stdio: ['ignore', 'pipe', 'pipe'], timeout: DEMO_TIMEOUT_MS, encoding: 'utf8',
-  });
-  if (demo.status !== 0) {
-    throw new Error(`scripts/demo-data failed (${demo.status ?? demo.signal ?? demo.error}): ` +
-      `${demo.stderr}${demo.stdout}`);
-  }
-  console.log(`(demo data loaded in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  const accounts = fs.readFileSync(path.join(stackDir, 'ACCOUNTS.txt'), 'utf8');
-  const pw = /password:\s*(\S+)/.exec(accounts);
-  if (!pw) throw new Error(`no password in ${stackDir}/ACCOUNTS.txt`);
-  const password = pw[1];
+  const { password } = run.loadDemo();
 
-  // the browser
-  context = await chromium.launchPersistentContext(run.profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 800 },
-    timeout: 30_000,
-  });
-  context.setDefaultTimeout(10_000);
-  context.setDefaultNavigationTimeout(15_000);
-
-  // Everything the page says or breaks, and a fence: nothing but our own server.
-  const consoleErrors = [];
-  const badResponses = [];
-  let expect403 = null; // the one refusal a step provokes on purpose (a save after the deadline)
-  const offsite = [];
-  const fence = (route) => {
-    const u = new URL(route.request().url());
-    if (u.hostname === '127.0.0.1' && u.port === String(port)) return route.continue();
-    offsite.push(u.href);
-    return route.abort();
-  };
-  await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`);
-    });
-  });
-  await context.route('**/*', fence);
+  // the browser, watched and fenced in: nothing but our own server; `watcher.expected` is the
+  // one refusal a step provokes on purpose (a save after the deadline)
+  context = await run.launch(chromium);
+  const watcher = new Watcher(base);
+  await watcher.attach(context);
   const page = context.pages()[0] || (await context.newPage());
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    if (expect403 && msg.location().url === expect403 && msg.text().includes('status of 403')) return;
-    consoleErrors.push(msg.text());
-  });
-  page.on('pageerror', (err) => consoleErrors.push(`uncaught: ${err.message}`));
-  page.on('response', (r) => {
-    if (r.status() === 403 && r.url() === expect403) return;
-    if (r.status() >= 400) badResponses.push(`${r.status()} ${r.url()}`);
-  });
-  page.on('requestfailed', (r) => {
-    if (!offsite.includes(r.url())) badResponses.push(`failed ${r.url()}: ${r.failure()?.errorText}`);
-  });
+  watcher.watchPage(page);
   // Dialogs: recorded, then answered as the step in progress wants (dismissed by default).
   const dialogs = [];
   let answerDialog = 'dismiss';
@@ -207,14 +154,8 @@ try {
   };
 
   await check(`${SCHOOL} logs in through the form and lands on /`, async () => {
-    const r = await page.goto(`${base}/login`, { waitUntil: 'load' });
-    assert(r && r.status() === 200, `status ${r?.status()}`);
-    await page.getByLabel('用户名', { exact: true }).fill(SCHOOL);
-    await page.getByLabel('密码', { exact: true }).fill(password);
-    await Promise.all([
-      page.waitForURL(`${base}/`),
-      page.getByRole('button', { name: '登录', exact: true }).click(),
-    ]);
+    await gotoOk(page, `${base}/login`);
+    await submitLogin(page, base, SCHOOL, password);
     const h1 = (await page.locator('h1').first().innerText()).trim();
     assert(h1 === '青山县石门乡九年一贯制学校', `h1 is ${JSON.stringify(h1)}`);
   });
@@ -362,7 +303,7 @@ try {
         // The period closes while the user types (a minute ago, China Standard Time) …
         const cst = new Date(Date.now() + 8 * 3600_000 - 60_000).toISOString();
         setClosing(run.stackDir, `${cst.slice(0, 10)} ${cst.slice(11, 16)}`);
-        expect403 = formUrl(f);
+        watcher.expected = { url: formUrl(f), status: 403 };
         let r;
         try {
           [r] = await Promise.all([
@@ -383,7 +324,7 @@ try {
         }
         // Nothing typed on this page, yet leaving it asks: the input shown was not saved.
         await leaveDismissed(f);
-        expect403 = null;
+        watcher.expected = null;
       });
     }
 
@@ -471,8 +412,7 @@ try {
       assert(await page.getByRole('button', { name: '保存草稿' }).count() === 0, 'still a 保存草稿 button');
     });
     if (f === 'facilities') {
-      await page.screenshot({ path: path.join(tmp, 'entry-submitted.png'), fullPage: true })
-        .catch((e) => console.log(`(screenshot failed: ${e.message})`));
+      await screenshot(page, path.join(tmp, 'entry-submitted.png'));
     }
   }
 
@@ -492,18 +432,14 @@ try {
     noJsBrowser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
     const ctx = await noJsBrowser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 800 } });
     ctx.setDefaultTimeout(10_000);
-    await ctx.route('**/*', fence);
+    await ctx.route('**/*', watcher.fence);
     const p = await ctx.newPage();
-    p.on('response', (r) => {
-      if (r.status() >= 400) badResponses.push(`${r.status()} ${r.url()}`);
-    });
+    watcher.watchResponses(p);
     // The first other school of the county with a form still open (the demo has submitted some).
     let url = null;
     for (const code of otherSchools()) {
       await p.goto(`${base}/login`);
-      await p.getByLabel('用户名', { exact: true }).fill(code);
-      await p.getByLabel('密码', { exact: true }).fill(password);
-      await Promise.all([p.waitForURL(`${base}/`), p.getByRole('button', { name: '登录', exact: true }).click()]);
+      await submitLogin(p, base, code, password);
       const open = p.locator('table.tasks tbody tr').filter({ has: p.getByRole('link', { name: /开始填报|继续填报/ }) });
       if (await open.count()) {
         url = await open.first().locator('td a').first().getAttribute('href');
@@ -534,14 +470,7 @@ try {
     await ctx.close();
   });
 
-  await check('no console errors and no CSP violations', async () => {
-    const uniq = [...new Set(consoleErrors)].map((m) => (m.length > 240 ? `${m.slice(0, 240)}…` : m));
-    assert(uniq.length === 0, `${uniq.length} distinct: ${uniq.join(' | ')}`);
-  });
-  await check('every request answered (no 4xx/5xx), nothing fetched off-site', async () => {
-    assert(badResponses.length === 0, [...new Set(badResponses)].join(' | '));
-    assert(offsite.length === 0, `off-site requests: ${offsite.join(' ')}`);
-  });
+  await watcher.verify(check);
 } catch (e) {
   fatal = e;
 }

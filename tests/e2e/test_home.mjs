@@ -6,68 +6,32 @@
 // through playwright-core (installed by `cd tests/e2e && npm ci`; it never downloads a
 // browser), and stops everything in `finally`. Exit 0: all passed; 1: a failure;
 // 77: playwright-core or Chromium missing (automake SKIP), which is a failure when CI is set.
-import fs from 'node:fs';
 import path from 'node:path';
 
-import { CHROMIUM, CHROMIUM_ARGS, Run, SRCDIR, assert, loadChromium, stackEnv, withTimeout } from './lib.mjs';
+import { Run, Watcher, assert, gotoOk, loadChromium, screenshot } from './lib.mjs';
 
 const HEADING = '学校办学条件与师资年度填报';
 const WATCHDOG_MS = 120_000;
 
 const chromium = loadChromium();
 const run = new Run(WATCHDOG_MS);
-const check = run.check.bind(run);
-const tmp = run.tmp;
+const { check, tmp } = run;
 let context = null;
 
 let fatal = null;
 try {
   // the stack
   const base = await run.startStack();
-  const port = new URL(base).port;
 
-  // the browser
-  context = await chromium.launchPersistentContext(run.profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 800 },
-    timeout: 30_000,
-  });
-  context.setDefaultTimeout(10_000);
-  context.setDefaultNavigationTimeout(15_000);
-
-  // Everything the page says or breaks, and a fence: nothing but our own server.
-  const consoleErrors = [];
-  const badResponses = [];
-  const offsite = [];
-  await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`);
-    });
-  });
-  await context.route('**/*', (route) => {
-    const u = new URL(route.request().url());
-    if (u.hostname === '127.0.0.1' && u.port === String(port)) return route.continue();
-    offsite.push(u.href);
-    return route.abort();
-  });
+  // the browser, watched and fenced in: nothing but our own server
+  context = await run.launch(chromium);
+  const watcher = new Watcher(base);
+  await watcher.attach(context);
   const page = context.pages()[0] || (await context.newPage());
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') consoleErrors.push(msg.text());
-  });
-  page.on('pageerror', (err) => consoleErrors.push(`uncaught: ${err.message}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) badResponses.push(`${r.status()} ${r.url()}`);
-  });
-  page.on('requestfailed', (r) => {
-    if (!offsite.includes(r.url())) badResponses.push(`failed ${r.url()}: ${r.failure()?.errorText}`);
-  });
+  watcher.watchPage(page);
 
-  let homeResponse = null;
   await check('home page loads with 200', async () => {
-    homeResponse = await page.goto(`${base}/`, { waitUntil: 'load' });
-    assert(homeResponse && homeResponse.status() === 200, `status ${homeResponse?.status()}`);
+    await gotoOk(page, `${base}/`);
   });
   await check('title contains 填报', async () => {
     const title = await page.title();
@@ -84,8 +48,7 @@ try {
       .evaluate((el) => getComputedStyle(el).backgroundColor);
     assert(bg && bg !== 'transparent' && bg !== 'rgba(0, 0, 0, 0)', `header background is ${bg}`);
   });
-  await page.screenshot({ path: path.join(tmp, 'home-1280.png'), fullPage: true })
-    .catch((e) => console.log(`(screenshot failed: ${e.message})`));
+  await screenshot(page, path.join(tmp, 'home-1280.png'));
   await check('登录填报 link is visible and leads to /login', async () => {
     const link = page.getByRole('link', { name: '登录填报', exact: true });
     assert(await link.isVisible(), 'link 登录填报 not visible');
@@ -113,14 +76,7 @@ try {
       }
     }
   });
-  await check('no console errors and no CSP violations', async () => {
-    const uniq = [...new Set(consoleErrors)].map((m) => (m.length > 240 ? `${m.slice(0, 240)}…` : m));
-    assert(uniq.length === 0, `${uniq.length} distinct: ${uniq.join(' | ')}`);
-  });
-  await check('every request answered (no 4xx/5xx), nothing fetched off-site', async () => {
-    assert(badResponses.length === 0, [...new Set(badResponses)].join(' | '));
-    assert(offsite.length === 0, `off-site requests: ${offsite.join(' ')}`);
-  });
+  await watcher.verify(check);
 } catch (e) {
   fatal = e;
 }

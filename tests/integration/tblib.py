@@ -7,22 +7,32 @@ exit (atexit) and on SIGTERM/SIGINT.  After the stack has stopped (so that the
 workers have exited and LeakSanitizer has had its say), DIR/fcgi.log is read for
 sanitizer reports, which fail the run.
 
+Besides the stack: its database (DIR/tianbao.db, read and nudged directly), the audit
+rows, tianbao-admin against it, its workers; and a browser-like Client (cookies, no
+redirects followed, the stack's Origin on POSTs, the security headers of every response
+checked) with the TestCase base ClientTest.
+
 Environment: TIANBAO_SRCDIR (default: the repository root above this file) and
 TIANBAO_BUILDDIR (default: $TIANBAO_SRCDIR/build), both set by `make check`.
 TIANBAO_KEEP=1 keeps the temporary directory for inspection.
 """
 
 import atexit
+import hashlib
 import http.client as httpclient
 import os
+import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
+from contextlib import closing
+from urllib.parse import urlencode
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.path.abspath(os.environ.get("TIANBAO_SRCDIR") or os.path.join(HERE, "..", ".."))
@@ -44,6 +54,10 @@ SECURITY_HEADERS = {
     "x-content-type-options": ("nosniff",),
     "referrer-policy": ("same-origin",),
 }
+
+# What a request body of a form is, and a session (or CSRF) token: 43 characters of base64url.
+FORM_TYPE = "application/x-www-form-urlencoded"
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 # The sanitizer options `make check` uses; kept when already set.
 os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
@@ -94,6 +108,21 @@ def http(port, method, path, body=None, headers=None, timeout=15):
         return resp.status, Headers(resp.getheaders()), data
     finally:
         conn.close()
+
+
+def wait_for(cond, seconds, step=0.05):
+    """Poll cond() until it is true or `seconds` pass; its last value."""
+    end = time.monotonic() + seconds
+    while True:
+        v = cond()
+        if v or time.monotonic() > end:
+            return v
+        time.sleep(step)
+
+
+def token_hash(token):
+    """What the server stores of a session token: BLAKE2b-256 of its text."""
+    return hashlib.blake2b(token.encode(), digest_size=32).digest()
 
 
 def proc_stat(pid):
@@ -216,6 +245,17 @@ class Stack:
     def worker_pids(self):
         return children(self.supervisor_pid())
 
+    def workers_replaced(self, before, seconds):
+        """Wait until as many workers run as in `before` and none of those; their pids, or
+        a false value when that did not happen within `seconds`."""
+        before = set(before)
+
+        def replaced():
+            """The worker pids once all were replaced, else None."""
+            pids = self.worker_pids()
+            return pids if len(pids) == len(before) and not set(pids) & before else None
+        return wait_for(replaced, seconds)
+
     def log(self, name="fcgi.log"):
         try:
             with open(self.path(name), "rb") as f:
@@ -234,11 +274,68 @@ class Stack:
 
     # -- HTTP --
 
+    @property
+    def origin(self):
+        """The stack's origin, as a browser sends it."""
+        return "http://%s:%d" % (HOST, self.port)
+
     def request(self, method, path, body=None, headers=None, timeout=15):
         return http(self.port, method, path, body, headers, timeout)
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
+
+    # -- tianbao-admin --
+
+    def admin(self, *args, stdin=None, check=True, timeout=120):
+        """Run tianbao-admin -c DIR/tianbao.ini ARGS (stdin: bytes to feed it, else none);
+        (exit code, stdout, stderr). With check, a non-zero exit raises RuntimeError."""
+        cmd = [os.path.join(BUILDDIR, "tianbao-admin"), "-c", self.path("tianbao.ini")]
+        feed = {"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}
+        p = subprocess.run(cmd + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=timeout, env=self._env(), **feed)
+        out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+        if check and p.returncode != 0:
+            raise RuntimeError("tianbao-admin %s: exit %d\n%s%s" % (" ".join(args), p.returncode,
+                                                                     out, err))
+        return p.returncode, out, err
+
+    # -- the database (WAL; the server keeps running) --
+
+    def db(self):
+        """A connection to DIR/tianbao.db (closed at the end of a `with`)."""
+        conn = sqlite3.connect(self.path("tianbao.db"), timeout=10)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        return closing(conn)
+
+    def query(self, sql, args=()):
+        """The rows of one query."""
+        with self.db() as conn:
+            return conn.execute(sql, args).fetchall()
+
+    def execute(self, sql, args=()):
+        """Run one statement and commit it."""
+        with self.db() as conn:
+            conn.execute(sql, args)
+            conn.commit()
+
+    def forget_login_failures(self):
+        """Forget recorded login failures and locks (test isolation: every failed login
+        from 127.0.0.1 counts towards the address lock of the whole stack)."""
+        with self.db() as conn:
+            conn.execute("DELETE FROM login_failure")
+            conn.execute("DELETE FROM login_lock")
+            conn.commit()
+
+    def audit_mark(self):
+        """The id of the last audit row (0 when there is none), for audit_since."""
+        return self.query("SELECT coalesce(max(id), 0) FROM audit")[0][0]
+
+    def audit_since(self, mark, detail=False):
+        """(actor, action, object) of the audit rows written after `mark`, in order; with
+        detail, (actor, action, object, detail)."""
+        return self.query("SELECT actor, action, object%s FROM audit WHERE id > ? ORDER BY id"
+                          % (", detail" if detail else ""), (mark,))
 
 
 def _stop_all():
@@ -282,6 +379,161 @@ class SecurityHeaders:
             for part in parts:
                 self.assertIn(part, headers[name], "%s: %s lacks %r" % (what, name, part))
         self.assertNotIn("status", headers, "%s: a Status header leaked through" % what)
+
+
+# ---- the client ----
+
+class Response:
+    """One answer: status, Headers, body bytes, the body as text (a page that is not UTF-8
+    fails the test), the Location and the Set-Cookie headers."""
+
+    def __init__(self, status, headers, body):
+        """The answer as http() returns it."""
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.text = body.decode("utf-8")
+        self.location = headers.get("location")
+        self.set_cookies = [v for k, v in headers.raw if k.lower() == "set-cookie"]
+
+    def __repr__(self):
+        """Status and Location (or the start of the page), for failure messages."""
+        return "<%d %s>" % (self.status, self.location or self.text[:200])
+
+
+def parse_set_cookie(value):
+    """'name=value; A=b; Flag' -> (name, value, {attribute lower-cased: value or True})."""
+    parts = [p.strip() for p in value.split(";")]
+    name, _, val = parts[0].partition("=")
+    attrs = {}
+    for p in parts[1:]:
+        k, eq, v = p.partition("=")
+        attrs[k.strip().lower()] = v.strip() if eq else True
+    return name.strip(), val.strip(), attrs
+
+
+def csrf_of(text, test):
+    """The CSRF token a page embeds (its first hidden csrf input); fails `test` without one."""
+    m = re.search(r'<input type="hidden" name="csrf" value="([^"]*)"', text)
+    test.assertTrue(m, "no CSRF field in the page")
+    test.assertRegex(m.group(1), TOKEN_RE)
+    return m.group(1)
+
+
+class Client:
+    """A browser-like client of one stack: keeps cookies, follows no redirects, sends
+    Origin (the stack's) and Sec-Fetch-Site with every POST unless told otherwise, and
+    checks the security headers of every response through `test` (a SecurityHeaders
+    TestCase). `password` is what login() sends unless given another."""
+
+    response_class = Response
+
+    def __init__(self, test, stack, password=None):
+        """A client without cookies yet."""
+        self.test = test
+        self.stack = stack
+        self.password = password
+        self.cookies = {}
+
+    @property
+    def origin(self):
+        """What the client sends as Origin."""
+        return self.stack.origin
+
+    @property
+    def token(self):
+        """The session token the client holds, or None."""
+        return self.cookies.get("tb_session")
+
+    def request(self, method, path, form=None, raw=None, headers=None, origin=True):
+        """Send a request: `form` (a dict or (name, value) pairs) or `raw` (an encoded
+        string) as a urlencoded body; `headers` added, a None value removing one."""
+        hdrs = {}
+        if self.cookies:
+            hdrs["Cookie"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
+        body = None
+        if form is not None or raw is not None:
+            body = (raw if raw is not None else urlencode(form)).encode("ascii")
+            hdrs["Content-Type"] = FORM_TYPE
+        if method == "POST" and origin:
+            hdrs["Origin"] = self.origin
+            hdrs["Sec-Fetch-Site"] = "same-origin"
+        for k, v in (headers or {}).items():
+            if v is None:
+                hdrs.pop(k, None)
+            else:
+                hdrs[k] = v
+        status, h, data = self.stack.request(method, path, body=body, headers=hdrs, timeout=30)
+        r = self.response_class(status, h, data)
+        for sc in r.set_cookies:
+            name, value, attrs = parse_set_cookie(sc)
+            if attrs.get("max-age") == "0" or value == "":
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        self.test.assertSecurityHeaders(h, "%s %s" % (method, path))
+        return r
+
+    def get(self, path, **kw):
+        """GET path (see request())."""
+        return self.request("GET", path, **kw)
+
+    def post(self, path, form=None, **kw):
+        """POST form to path (see request())."""
+        return self.request("POST", path, form=form, **kw)
+
+    def open(self, path, status=200):
+        """GET a page and check its status."""
+        r = self.get(path)
+        self.test.assertEqual(r.status, status, "GET %s: %r" % (path, r))
+        return r
+
+    def csrf(self, path="/"):
+        """The CSRF token of the session, as the page at `path` embeds it."""
+        return csrf_of(self.open(path).text, self.test)
+
+    def login(self, login, password=None, expect="/", extra=None):
+        """Log in through POST /login (`extra`: more fields, e.g. next); the answer must be
+        a 303 to `expect` (to anywhere when expect is None)."""
+        form = {"username": login, "password": self.password if password is None else password}
+        form.update(extra or {})
+        r = self.post("/login", form)
+        self.test.assertEqual(r.status, 303, "login %s: %r" % (login, r))
+        if expect is not None:
+            self.test.assertEqual(r.location, expect, "login %s: %r" % (login, r))
+        return r
+
+    def logout(self):
+        """Log out with the page's CSRF token; the answer must be a 303 to /login?bye=1."""
+        r = self.post("/logout", {"csrf": self.csrf()})
+        self.test.assertEqual((r.status, r.location), (303, "/login?bye=1"), "logout: %r" % r)
+        return r
+
+
+class ClientTest(unittest.TestCase, SecurityHeaders):
+    """A TestCase that talks to `stack` (set on the class by the module, once started)
+    through `client_class` Clients logging in with `password`; every test starts with no
+    recorded login failures."""
+
+    maxDiff = None
+    stack = None
+    password = None
+    client_class = Client
+
+    def setUp(self):
+        """Every failed login of 127.0.0.1 counts towards the address lock: forget them."""
+        self.stack.forget_login_failures()
+
+    def client(self, login=None, password=None, expect="/"):
+        """A new Client; logged in as `login` when given (see Client.login)."""
+        c = self.client_class(self, self.stack, self.password)
+        if login:
+            c.login(login, password, expect)
+        return c
+
+    def assertRedirect(self, r, location, what=""):
+        """r is a 303 to location."""
+        self.assertEqual((r.status, r.location), (303, location), "%s: %r" % (what, r))
 
 
 def main():

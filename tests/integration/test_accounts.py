@@ -4,8 +4,8 @@
 A private stack (tblib.Stack) gets a small fictional city from a CSV written here
 (测试市 990100; counties 东城区 990102 and 青山县 990121, three schools each, one
 with markup and quotes in its name) and accounts made with `tianbao-admin user add
---password-stdin`.  A cookie-aware client (http.client, Cookie header by hand, no
-redirects followed) then logs in as each role and checks what each may see and do:
+--password-stdin`.  A cookie-aware client (tblib.Client: http.client, Cookie header by
+hand, no redirects followed) then logs in as each role and checks what each may see and do:
 the session cookie and its rotation, bad and hostile login input, idle and absolute
 expiry (by moving timestamps back in DIR/tianbao.db), logout, the forced password
 change, CSRF/Origin/Sec-Fetch-Site refusals that change nothing, unit scope, and the
@@ -18,26 +18,19 @@ second stack of its own (LockoutTest).  Run by `make check`, or by hand:
   cd build-san && TIANBAO_SRCDIR=.. TIANBAO_BUILDDIR=. python3 ../tests/integration/test_accounts.py
 """
 
-import hashlib
 import html
 import os
 import re
-import sqlite3
-import subprocess
 import sys
-import unittest
-from contextlib import closing
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tblib  # noqa: E402
 
 HEADING = "学校办学条件与师资年度填报"
 PASSWORD = "Secret-pass-1"
-FORM_TYPE = "application/x-www-form-urlencoded"
 BAD_LOGIN = "用户名或密码错误"
 OTP_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 # The fixture city.  Each school: (code, name, county, type name, 城乡 group).
 EVIL_NAME = "东城区<script>alert(\"x\")</script>中学 'A&B'"
@@ -78,37 +71,22 @@ STACK = None
 
 # ---- the fixture ----
 
-def admin_cli(stack, *args, stdin=None):
-    """Run tianbao-admin -c DIR/tianbao.ini ARGS; fail loudly on a non-zero exit."""
-    cmd = [os.path.join(tblib.BUILDDIR, "tianbao-admin"), "-c", stack.path("tianbao.ini")]
-    p = subprocess.run(
-        cmd + list(args),
-        input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
-        env=stack._env(),
-    )
-    if p.returncode != 0:
-        raise RuntimeError("tianbao-admin %s: exit %d\n%s%s" % (
-            " ".join(args), p.returncode, p.stdout.decode("utf-8", "replace"),
-            p.stderr.decode("utf-8", "replace")))
-    return p.stdout.decode("utf-8", "replace")
-
-
 def load_fixture(stack, csv_text, accounts):
     """Import the org units of csv_text and create `accounts` with PASSWORD."""
     path = stack.path("units.csv")
     with open(path, "w", encoding="utf-8") as f:
         f.write(csv_text)
-    admin_cli(stack, "orgunit", "import", path)
+    stack.admin("orgunit", "import", path)
     for login, (role, org, must_change) in accounts.items():
         args = ["user", "add", login, role, org, "--password-stdin"]
         if not must_change:
             args.append("--no-force-change")
-        admin_cli(stack, *args, stdin=(PASSWORD + "\n").encode())
+        stack.admin(*args, stdin=(PASSWORD + "\n").encode())
 
 
 def setUpModule():
     global STACK
-    STACK = tblib.Stack(prefix="tianbao-accounts-").start()
+    STACK = Base.stack = tblib.Stack(prefix="tianbao-accounts-").start()
     try:
         load_fixture(STACK, CSV, ACCOUNTS)
     except Exception:
@@ -122,165 +100,23 @@ def tearDownModule():
 
 # ---- the database, read and nudged directly ----
 
-def db(stack=None):
-    """A connection to the stack's database (WAL; the server keeps running)."""
-    conn = sqlite3.connect((stack or STACK).path("tianbao.db"), timeout=10)
-    conn.execute("PRAGMA busy_timeout = 10000")
-    return closing(conn)
-
-
-def query(sql, args=(), stack=None):
-    with db(stack) as conn:
-        return conn.execute(sql, args).fetchall()
-
-
-def execute(sql, args=(), stack=None):
-    with db(stack) as conn:
-        conn.execute(sql, args)
-        conn.commit()
-
-
-def forget_login_failures(stack=None):
-    """Forget recorded login failures and locks (test isolation: every failed login
-    from 127.0.0.1 counts towards the address lock of the whole stack)."""
-    with db(stack) as conn:
-        conn.execute("DELETE FROM login_failure")
-        conn.execute("DELETE FROM login_lock")
-        conn.commit()
-
-
-def token_hash(token):
-    """What the server stores of a session token: BLAKE2b-256 of its text."""
-    return hashlib.blake2b(token.encode(), digest_size=32).digest()
-
-
-def session_row(token, stack=None):
-    rows = query("SELECT user_id, created_at, last_seen FROM session WHERE token_hash = ?",
-                 (token_hash(token),), stack)
+def session_row(token):
+    """The session row (user_id, created_at, last_seen) of a token, or None."""
+    rows = STACK.query("SELECT user_id, created_at, last_seen FROM session WHERE token_hash = ?",
+                       (tblib.token_hash(token),))
     return rows[0] if rows else None
 
 
-def user_row(login, stack=None):
-    rows = query("SELECT id, must_change, active FROM user WHERE login = ?", (login,), stack)
+def user_row(login):
+    rows = STACK.query("SELECT id, must_change, active FROM user WHERE login = ?", (login,))
     return rows[0] if rows else None
 
 
-def user_count(stack=None):
-    return query("SELECT count(*) FROM user", (), stack)[0][0]
+def user_count():
+    return STACK.query("SELECT count(*) FROM user")[0][0]
 
 
-def audit_mark(stack=None):
-    return query("SELECT coalesce(max(id), 0) FROM audit", (), stack)[0][0]
-
-
-def audit_since(mark, stack=None):
-    """(actor, action, object) of the audit rows written after `mark`."""
-    return query("SELECT actor, action, object FROM audit WHERE id > ? ORDER BY id", (mark,), stack)
-
-
-# ---- the client ----
-
-class Response:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
-        self.body = body
-        self.text = body.decode("utf-8")  # a page that is not UTF-8 fails the test
-        self.location = headers.get("location")
-        self.set_cookies = [v for k, v in headers.raw if k.lower() == "set-cookie"]
-
-    def __repr__(self):
-        return "<%d %s>" % (self.status, self.location or self.text[:80])
-
-
-def parse_set_cookie(value):
-    """'name=value; A=b; Flag' -> (name, value, {attribute lower-cased: value or True})."""
-    parts = [p.strip() for p in value.split(";")]
-    name, _, val = parts[0].partition("=")
-    attrs = {}
-    for p in parts[1:]:
-        k, eq, v = p.partition("=")
-        attrs[k.strip().lower()] = v.strip() if eq else True
-    return name.strip(), val.strip(), attrs
-
-
-class Client:
-    """A browser-like client of one stack: keeps cookies, follows no redirects, sends
-    Origin (the stack's) with every POST unless told otherwise, and checks the
-    security headers of every response through `test`."""
-
-    def __init__(self, test, stack=None):
-        self.test = test
-        self.stack = stack or STACK
-        self.cookies = {}
-
-    @property
-    def origin(self):
-        return "http://127.0.0.1:%d" % self.stack.port
-
-    @property
-    def token(self):
-        return self.cookies.get("tb_session")
-
-    def request(self, method, path, form=None, raw=None, headers=None, origin=True):
-        hdrs = {}
-        if self.cookies:
-            hdrs["Cookie"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
-        body = None
-        if form is not None or raw is not None:
-            body = (raw if raw is not None else urlencode(form)).encode("ascii")
-            hdrs["Content-Type"] = FORM_TYPE
-        if method == "POST" and origin:
-            hdrs["Origin"] = self.origin
-            hdrs["Sec-Fetch-Site"] = "same-origin"
-        for k, v in (headers or {}).items():
-            if v is None:
-                hdrs.pop(k, None)
-            else:
-                hdrs[k] = v
-        status, h, data = self.stack.request(method, path, body=body, headers=hdrs, timeout=30)
-        r = Response(status, h, data)
-        for sc in r.set_cookies:
-            name, value, attrs = parse_set_cookie(sc)
-            if attrs.get("max-age") == "0" or value == "":
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = value
-        self.test.assertSecurityHeaders(h, "%s %s" % (method, path))
-        return r
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, form=None, **kw):
-        return self.request("POST", path, form=form, **kw)
-
-    def csrf(self, path="/"):
-        """The CSRF token of the session, as the page at `path` embeds it."""
-        r = self.get(path)
-        self.test.assertEqual(r.status, 200, "GET %s for a CSRF token: %r" % (path, r))
-        return csrf_of(r.text, self.test)
-
-    def login(self, login, password=PASSWORD, expect="/", extra=None):
-        form = {"username": login, "password": password}
-        form.update(extra or {})
-        r = self.post("/login", form)
-        self.test.assertEqual((r.status, r.location), (303, expect),
-                              "login %s: %r" % (login, r))
-        return r
-
-    def logout(self):
-        r = self.post("/logout", {"csrf": self.csrf()})
-        self.test.assertEqual((r.status, r.location), (303, "/login?bye=1"), "logout: %r" % r)
-        return r
-
-
-def csrf_of(text, test):
-    m = re.search(r'<input type="hidden" name="csrf" value="([^"]*)"', text)
-    test.assertTrue(m, "no CSRF field in the page")
-    test.assertRegex(m.group(1), TOKEN_RE)
-    return m.group(1)
-
+# ---- pages ----
 
 def input_value(text, ident):
     """The value attribute of <input id="ident">, still HTML-escaped, or None."""
@@ -318,19 +154,11 @@ def is_public_home(r):
             and 'action="/logout"' not in r.text)
 
 
-class Base(unittest.TestCase, tblib.SecurityHeaders):
-    maxDiff = None
+class Base(tblib.ClientTest):
+    """Clients of the stack (STACK, or LockoutTest's own) whose logins use PASSWORD; every
+    test starts with no recorded login failures."""
 
-    def setUp(self):
-        forget_login_failures()
-
-    def client(self):
-        return Client(self)
-
-    def logged_in(self, login, password=PASSWORD, expect="/"):
-        c = self.client()
-        c.login(login, password, expect)
-        return c
+    password = PASSWORD
 
     def assertLoginRefused(self, r, username_shown=None, status=200, message=BAD_LOGIN):
         self.assertEqual(r.status, status, repr(r))
@@ -376,7 +204,7 @@ class LoginTest(Base):
     def test_reviewers_see_exactly_their_county(self):
         for login, county in (("rev-990102", "990102"), ("rev-990121", "990121")):
             with self.subTest(login=login):
-                c = self.logged_in(login)
+                c = self.client(login)
                 r = c.get("/")
                 self.assertEqual(r.status, 200)
                 self.assertRegex(r.text, r"<h1>%s · 学校列表</h1>" % COUNTY_NAMES[county])
@@ -385,7 +213,7 @@ class LoginTest(Base):
                 shown = {code: rest for code, *rest in rows}
                 self.assertEqual(len(shown), len(rows), "a school listed twice")
                 # exactly the county's schools as the database has them (AdminTest may add one)
-                in_db = {code for (code,) in query(
+                in_db = {code for (code,) in self.stack.query(
                     "SELECT s.code FROM org_unit s JOIN org_unit c ON c.id = s.parent_id"
                     " WHERE s.kind = 'school' AND c.code = ?", (county,))}
                 self.assertEqual(set(shown), in_db)
@@ -403,7 +231,7 @@ class LoginTest(Base):
                 c.logout()
 
     def test_admin_home_and_management_pages(self):
-        c = self.logged_in("admin")
+        c = self.client("admin")
         r = c.get("/")
         self.assertEqual(r.status, 200)
         self.assertIn("测试市 · 系统管理", r.text)
@@ -430,9 +258,9 @@ class LoginTest(Base):
         r = c.post("/login", {"username": "2199210101", "password": PASSWORD})
         self.assertEqual(r.status, 303)
         self.assertEqual(len(r.set_cookies), 1, r.set_cookies)
-        name, value, attrs = parse_set_cookie(r.set_cookies[0])
+        name, value, attrs = tblib.parse_set_cookie(r.set_cookies[0])
         self.assertEqual(name, "tb_session")
-        self.assertRegex(value, TOKEN_RE)
+        self.assertRegex(value, tblib.TOKEN_RE)
         self.assertIs(attrs.get("httponly"), True)
         self.assertEqual(attrs.get("samesite"), "Lax")
         self.assertEqual(attrs.get("path"), "/")
@@ -444,8 +272,8 @@ class LoginTest(Base):
         row = session_row(value)
         self.assertIsNotNone(row, "no session row with BLAKE2b-256 of the token")
         self.assertEqual(row[0], user_row("2199210101")[0])
-        self.assertEqual(query("SELECT count(*) FROM session WHERE csrf = ? OR"
-                               " CAST(token_hash AS TEXT) = ?", (value, value))[0][0], 0)
+        self.assertEqual(self.stack.query("SELECT count(*) FROM session WHERE csrf = ? OR"
+                                          " CAST(token_hash AS TEXT) = ?", (value, value))[0][0], 0)
         c.logout()
 
     def test_token_rotates_on_every_login(self):
@@ -455,12 +283,12 @@ class LoginTest(Base):
         c.cookies["tb_session"] = planted
         c.login("2199020101")
         first = c.token
-        self.assertRegex(first, TOKEN_RE)
+        self.assertRegex(first, tblib.TOKEN_RE)
         self.assertNotEqual(first, planted)
         # logging in again while logged in: a new token, and the old one is dead
         c.login("2199020101")
         second = c.token
-        self.assertRegex(second, TOKEN_RE)
+        self.assertRegex(second, tblib.TOKEN_RE)
         self.assertNotEqual(second, first)
         self.assertIsNone(session_row(first), "the previous session row survived the login")
         old = self.client()
@@ -491,7 +319,7 @@ class LoginTest(Base):
                 r = c.post("/login", form)
                 self.assertLoginRefused(r, shown, message="请输入用户名和密码")
         # empty submissions are no failed logins
-        self.assertEqual(query("SELECT count(*) FROM login_failure")[0][0], 0)
+        self.assertEqual(self.stack.query("SELECT count(*) FROM login_failure")[0][0], 0)
 
     def test_hostile_usernames(self):
         c = self.client()
@@ -542,19 +370,19 @@ class LoginTest(Base):
 
 class SessionTest(Base):
     def test_idle_expiry(self):
-        c = self.logged_in("rev-990121")
+        c = self.client("rev-990121")
         token = c.token
         # 29 idle minutes: still valid, and last_seen moves up again
-        execute("UPDATE session SET last_seen = last_seen - 29 * 60 WHERE token_hash = ?",
-                (token_hash(token),))
+        self.stack.execute("UPDATE session SET last_seen = last_seen - 29 * 60"
+                           " WHERE token_hash = ?", (tblib.token_hash(token),))
         before = session_row(token)[2]
         r = c.get("/")
         self.assertIn("青山县 · 学校列表", r.text, "a session idle for 29 minutes ended")
         self.assertGreaterEqual(session_row(token)[2], before + 29 * 60 - 5,
                                 "last_seen not refreshed")
         # 31 idle minutes: gone
-        execute("UPDATE session SET last_seen = last_seen - 31 * 60 WHERE token_hash = ?",
-                (token_hash(token),))
+        self.stack.execute("UPDATE session SET last_seen = last_seen - 31 * 60"
+                           " WHERE token_hash = ?", (tblib.token_hash(token),))
         self.assertPublicHome(c.get("/"), "after 31 idle minutes")
         self.assertIsNone(session_row(token), "the expired session row was not deleted")
         c.cookies["tb_session"] = token  # even if the browser kept sending it
@@ -562,30 +390,30 @@ class SessionTest(Base):
         self.assertToLogin(c.get("/schools/2199210101"), "/schools/2199210101")
 
     def test_absolute_expiry(self):
-        c = self.logged_in("2199210101")
+        c = self.client("2199210101")
         token = c.token
         self.assertIn("青山县实验小学", c.get("/").text)
         # 11 h old but active: still valid
-        execute("UPDATE session SET created_at = created_at - 11 * 3600 WHERE token_hash = ?",
-                (token_hash(token),))
+        self.stack.execute("UPDATE session SET created_at = created_at - 11 * 3600"
+                           " WHERE token_hash = ?", (tblib.token_hash(token),))
         self.assertEqual(c.get("/schools/2199210101").status, 200)
         # 13 h old, although it was used just now: gone
-        execute("UPDATE session SET created_at = created_at - 2 * 3600 WHERE token_hash = ?",
-                (token_hash(token),))
+        self.stack.execute("UPDATE session SET created_at = created_at - 2 * 3600"
+                           " WHERE token_hash = ?", (tblib.token_hash(token),))
         self.assertToLogin(c.get("/schools/2199210101"), "/schools/2199210101")
         self.assertPublicHome(c.get("/"), "after 13 hours")
         self.assertIsNone(session_row(token))
 
     def test_logout_deletes_the_session(self):
-        mark = audit_mark()
-        c = self.logged_in("rev-990102")
+        mark = self.stack.audit_mark()
+        c = self.client("rev-990102")
         token = c.token
         csrf = c.csrf()
         self.assertIsNotNone(session_row(token))
         r = c.post("/logout", {"csrf": csrf})
         self.assertEqual((r.status, r.location), (303, "/login?bye=1"))
         self.assertEqual(len(r.set_cookies), 1)
-        name, value, attrs = parse_set_cookie(r.set_cookies[0])
+        name, value, attrs = tblib.parse_set_cookie(r.set_cookies[0])
         self.assertEqual((name, value, attrs.get("max-age"), attrs.get("path")),
                          ("tb_session", "", "0", "/"))
         self.assertIsNone(session_row(token), "logout left the session row")
@@ -595,7 +423,7 @@ class SessionTest(Base):
         r = c.post("/logout", {"csrf": csrf})
         self.assertEqual((r.status, r.location), (303, "/login?next=%2Flogout&expired=1"))
         uid = user_row("rev-990102")[0]
-        self.assertEqual(audit_since(mark), [
+        self.assertEqual(self.stack.audit_since(mark), [
             ("rev-990102", "session.login", "user:%d" % uid),
             ("rev-990102", "session.logout", ""),
         ])
@@ -607,7 +435,7 @@ class PasswordTest(Base):
     LOGIN = "3199020103"
 
     def test_forced_change(self):
-        mark = audit_mark()
+        mark = self.stack.audit_mark()
         c = self.client()
         c.login(self.LOGIN, expect="/password")
         old_token = c.token
@@ -619,7 +447,7 @@ class PasswordTest(Base):
         r = c.get("/password")
         self.assertEqual(r.status, 200)
         self.assertIn("请先设置一个只有您知道的新密码", r.text)
-        csrf = csrf_of(r.text, self)
+        csrf = tblib.csrf_of(r.text, self)
         new = "Brand-new-pw-7"
         refusals = [
             ({"current": "wrong-password", "new": new, "again": new}, "当前密码不正确"),
@@ -656,7 +484,7 @@ class PasswordTest(Base):
         c.login(self.LOGIN, new, expect="/")
         c.logout()
         uid = user_row(self.LOGIN)[0]
-        rows = audit_since(mark)
+        rows = self.stack.audit_since(mark)
         self.assertIn((self.LOGIN, "user.password_change", "user:%d" % uid), rows)
         self.assertEqual([a for _, a, _ in rows if a.startswith("session.")],
                          ["session.login", "session.login", "session.logout",
@@ -673,10 +501,10 @@ class CsrfTest(Base):
         return f
 
     def test_admin_create_user_needs_token_and_origin(self):
-        c = self.logged_in("admin")
+        c = self.client("admin")
         csrf = c.csrf("/admin/users/new")
         count = user_count()
-        mark = audit_mark()
+        mark = self.stack.audit_mark()
         refused = [
             ("no token", self.new_user_form("csrf-a"), {}),
             ("wrong token", self.new_user_form("csrf-b", "B" * 43), {}),
@@ -697,7 +525,7 @@ class CsrfTest(Base):
                 self.assertIn("禁止访问", r.text)
                 self.assertEqual(user_count(), count, "a refused POST created a user")
                 self.assertIsNone(user_row(form["login"]))
-        self.assertEqual(audit_since(mark), [])
+        self.assertEqual(self.stack.audit_since(mark), [])
         # the real thing
         r = c.post("/admin/users", self.new_user_form("csrf-ok", csrf))
         self.assertEqual(r.status, 200, repr(r))
@@ -711,7 +539,7 @@ class CsrfTest(Base):
         self.assertEqual(user_count(), count + 1)
         uid, must_change, active = user_row("csrf-ok")
         self.assertEqual((must_change, active), (1, 1))
-        self.assertIn(("admin", "user.create", "user:%d" % uid), audit_since(mark))
+        self.assertIn(("admin", "user.create", "user:%d" % uid), self.stack.audit_since(mark))
         # the password is not on the account's page or in the list
         self.assertNotIn(otp, c.get("/admin/users/csrf-ok").text)
         self.assertNotIn(otp, c.get("/admin/users").text)
@@ -726,7 +554,7 @@ class CsrfTest(Base):
         self.assertIn("请先设置", u.get("/password").text)
 
     def test_logout_needs_the_token(self):
-        c = self.logged_in("rev-990102")
+        c = self.client("rev-990102")
         for what, form in (("no token", {}), ("wrong token", {"csrf": "C" * 43})):
             with self.subTest(what=what):
                 r = c.post("/logout", form)
@@ -751,7 +579,7 @@ class CsrfTest(Base):
 
 class ScopeTest(Base):
     def test_school_sees_only_itself(self):
-        c = self.logged_in("2199020101")
+        c = self.client("2199020101")
         r = c.get("/schools/2199020101")
         self.assertEqual(r.status, 200)
         self.assertIn("<h1>东城区实验小学</h1>", r.text)
@@ -763,15 +591,15 @@ class ScopeTest(Base):
                 r = c.get(path)
                 self.assertEqual(r.status, 404, repr(r))
                 self.assertIn("页面不存在", r.text)
-        count = query("SELECT count(*) FROM org_unit")[0][0]
+        count = self.stack.query("SELECT count(*) FROM org_unit")[0][0]
         r = c.post("/admin/units", {"csrf": c.csrf(), "code": "2199020199", "name": "x",
                                     "kind": "school", "parent_code": "990102"})
         self.assertEqual(r.status, 404)
-        self.assertEqual(query("SELECT count(*) FROM org_unit")[0][0], count)
+        self.assertEqual(self.stack.query("SELECT count(*) FROM org_unit")[0][0], count)
         c.logout()
 
     def test_reviewer_sees_only_the_county(self):
-        c = self.logged_in("rev-990102")
+        c = self.client("rev-990102")
         r = c.get("/schools/2199020101")
         self.assertEqual(r.status, 200)
         self.assertIn("<h1>东城区实验小学</h1>", r.text)
@@ -783,7 +611,7 @@ class ScopeTest(Base):
             with self.subTest(path=path):
                 self.assertEqual(c.get(path).status, 404, path)
         c.logout()
-        c = self.logged_in("rev-990121")
+        c = self.client("rev-990121")
         r = c.get("/schools/2199210102")
         self.assertEqual(r.status, 200)
         self.assertIn("<tr><th>中心校</th><td>青山县实验小学（2199210101）</td></tr>", r.text)
@@ -814,8 +642,8 @@ class AdminTest(Base):
         return f
 
     def test_unit_create_edit_and_reviewer_list(self):
-        mark = audit_mark()
-        c = self.logged_in("admin")
+        mark = self.stack.audit_mark()
+        c = self.client("admin")
         csrf = c.csrf("/admin/units/new?parent=990102")
         r = c.post("/admin/units", self.unit_form(csrf))
         self.assertEqual((r.status, r.location), (303, self.SAVED), repr(r))
@@ -824,10 +652,10 @@ class AdminTest(Base):
         self.assertEqual(input_value(r.text, "name"), "东城区新建小学")
         self.assertIn('<td class="code">%s</td>' % self.NEW, c.get("/admin/units").text)
         # the reviewer of 东城区 sees it at once, the other one does not
-        rev = self.logged_in("rev-990102")
+        rev = self.client("rev-990102")
         rows = {code: rest for code, *rest in school_rows(rev.get("/").text)}
         self.assertEqual(rows.get(self.NEW), ["东城区新建小学", "小学", "城区"])
-        other = self.logged_in("rev-990121")
+        other = self.client("rev-990121")
         self.assertNotIn(self.NEW, other.get("/").text)
         self.assertEqual(other.get("/schools/" + self.NEW).status, 404)
         # edit: name and attributes
@@ -838,20 +666,21 @@ class AdminTest(Base):
         self.assertEqual(input_value(r.text, "name"), "东城区新建小学（二部）")
         self.assertEqual(selected_option(r.text, "ownership"), "private")
         self.assertEqual(selected_option(r.text, "urban_rural"), "121")
-        self.assertEqual(query("SELECT name, ownership, urban_rural FROM org_unit WHERE code = ?",
-                               (self.NEW,)), [("东城区新建小学（二部）", "private", "121")])
+        self.assertEqual(self.stack.query("SELECT name, ownership, urban_rural FROM org_unit"
+                                          " WHERE code = ?", (self.NEW,)),
+                         [("东城区新建小学（二部）", "private", "121")])
         rows = {code: rest for code, *rest in school_rows(rev.get("/").text)}
         self.assertEqual(rows.get(self.NEW), ["东城区新建小学（二部）", "小学", "镇区"])
-        actions = [(a, o) for _, a, o in audit_since(mark) if a.startswith("orgunit.")]
+        actions = [(a, o) for _, a, o in self.stack.audit_since(mark) if a.startswith("orgunit.")]
         self.assertEqual(actions, [("orgunit.create", "orgunit:" + self.NEW),
                                    ("orgunit.update", "orgunit:" + self.NEW)])
         for cl in (c, rev, other):
             cl.logout()
 
     def test_bad_unit_form_comes_back(self):
-        c = self.logged_in("admin")
+        c = self.client("admin")
         csrf = c.csrf("/admin/units/new")
-        count = query("SELECT count(*) FROM org_unit")[0][0]
+        count = self.stack.query("SELECT count(*) FROM org_unit")[0][0]
         r = c.post("/admin/units", self.unit_form(csrf, code="219902010", name="某某<b>小学</b>",
                                                   urban_rural="122"))
         self.assertEqual(r.status, 422, repr(r))
@@ -862,7 +691,7 @@ class AdminTest(Base):
         self.assertEqual(selected_option(r.text, "school_type"), "211")
         self.assertEqual(selected_option(r.text, "urban_rural"), "122")
         self.assertNotIn("<b>小学", r.text)
-        self.assertEqual(query("SELECT count(*) FROM org_unit")[0][0], count)
+        self.assertEqual(self.stack.query("SELECT count(*) FROM org_unit")[0][0], count)
         # a code that does not fit the type, and an unknown parent: other Chinese messages
         r = c.post("/admin/units", self.unit_form(csrf, code="3199020108"))
         self.assertEqual(r.status, 422)
@@ -870,14 +699,14 @@ class AdminTest(Base):
         r = c.post("/admin/units", self.unit_form(csrf, code="2199020108", parent_code="990199"))
         self.assertEqual(r.status, 422)
         self.assertRegex(r.text, r'role="alert">[^<]*[\u4e00-\u9fff][^<]*</p>')
-        self.assertEqual(query("SELECT count(*) FROM org_unit")[0][0], count)
+        self.assertEqual(self.stack.query("SELECT count(*) FROM org_unit")[0][0], count)
         c.logout()
 
     def test_user_deactivate_and_reactivate(self):
-        mark = audit_mark()
-        admin = self.logged_in("admin")
+        mark = self.stack.audit_mark()
+        admin = self.client("admin")
         csrf = admin.csrf("/admin/users/clerk-990121")
-        clerk = self.logged_in("clerk-990121")
+        clerk = self.client("clerk-990121")
         token = clerk.token
         self.assertIn("青山县 · 学校列表", clerk.get("/").text)
         r = admin.post("/admin/users/clerk-990121/active", {"csrf": csrf, "active": "0"})
@@ -905,21 +734,21 @@ class AdminTest(Base):
         clerk.login("clerk-990121")
         self.assertIn("青山县 · 学校列表", clerk.get("/").text)
         uid = user_row("clerk-990121")[0]
-        rows = audit_since(mark)
+        rows = self.stack.audit_since(mark)
         self.assertIn(("admin", "user.deactivate", "user:%d" % uid), rows)
         self.assertIn(("admin", "user.activate", "user:%d" % uid), rows)
         clerk.logout()
         admin.logout()
 
     def test_reset_password_shows_it_once(self):
-        mark = audit_mark()
-        admin = self.logged_in("admin")
+        mark = self.stack.audit_mark()
+        admin = self.client("admin")
         csrf = admin.csrf("/admin/users/new")
         r = admin.post("/admin/users", {"csrf": csrf, "login": "reset-me", "display_name": "待重置",
                                         "role": "school", "org_code": "2199210101"})
         self.assertEqual(r.status, 200, repr(r))
         first = re.search(r'id="one-time-password">([^<]*)<', r.text).group(1)
-        u = self.logged_in("reset-me", first, expect="/password")
+        u = self.client("reset-me", first, expect="/password")
         token = u.token
         r = admin.post("/admin/users/reset-me/reset", {"csrf": csrf})
         self.assertEqual(r.status, 200, repr(r))
@@ -938,7 +767,7 @@ class AdminTest(Base):
         u.login("reset-me", second, expect="/password")
         self.assertEqual(user_row("reset-me")[1], 1)
         uid = user_row("reset-me")[0]
-        rows = audit_since(mark)
+        rows = self.stack.audit_since(mark)
         self.assertIn(("admin", "user.create", "user:%d" % uid), rows)
         self.assertIn(("admin", "user.password_reset", "user:%d" % uid), rows)
         admin.logout()
@@ -976,20 +805,14 @@ class LockoutTest(Base):
     def tearDownClass(cls):
         tblib.finish_stack(cls.stack)
 
-    def setUp(self):
-        forget_login_failures(self.stack)
-
-    def client(self):
-        return Client(self, self.stack)
-
     def locks(self):
-        return sorted(k for (k,) in query("SELECT key FROM login_lock", (), self.stack))
+        return sorted(k for (k,) in self.stack.query("SELECT key FROM login_lock"))
 
     def failures(self):
-        return query("SELECT count(*) FROM login_failure", (), self.stack)[0][0]
+        return self.stack.query("SELECT count(*) FROM login_failure")[0][0]
 
     def test_1_account_lock(self):
-        mark = audit_mark(self.stack)
+        mark = self.stack.audit_mark()
         c = self.client()
         for i in range(10):
             r = c.post("/login", {"username": "2199020101", "password": "wrong-%d" % i})
@@ -999,10 +822,10 @@ class LockoutTest(Base):
         self.assertLoginRefused(r, "2199020101", status=429, message=LOCKED)
         self.assertEqual(self.failures(), 10, "a locked attempt was counted")
         self.assertEqual(self.locks(), ["addr:127.0.0.1", "login:2199020101"])
-        self.assertIn(("system", "login.lock", "login:2199020101"), audit_since(mark, self.stack))
+        self.assertIn(("system", "login.lock", "login:2199020101"), self.stack.audit_since(mark))
         # without the address lock the name alone still stays locked ...
-        execute("DELETE FROM login_lock WHERE key LIKE 'addr:%'", (), self.stack)
-        execute("DELETE FROM login_failure", (), self.stack)
+        self.stack.execute("DELETE FROM login_lock WHERE key LIKE 'addr:%'")
+        self.stack.execute("DELETE FROM login_failure")
         r = c.post("/login", {"username": "2199020101", "password": PASSWORD})
         self.assertLoginRefused(r, status=429, message=LOCKED)
         # ... while another account logs in from the same address
@@ -1010,7 +833,7 @@ class LockoutTest(Base):
         c.logout()
 
     def test_2_address_lock(self):
-        mark = audit_mark(self.stack)
+        mark = self.stack.audit_mark()
         c = self.client()
         names = ["nobody-%d" % i for i in range(5)] + ["2199020101"] * 3 + ["<x>", "y" * 300]
         for i, name in enumerate(names):
@@ -1022,8 +845,8 @@ class LockoutTest(Base):
         self.assertLoginRefused(r, "rev-990102", status=429, message=LOCKED)
         self.assertIn("15 分钟", r.text)
         self.assertEqual(c.cookies, {})
-        self.assertEqual(query("SELECT count(*) FROM session", (), self.stack)[0][0], 0)
-        self.assertIn(("system", "login.lock", "addr:127.0.0.1"), audit_since(mark, self.stack))
+        self.assertEqual(self.stack.query("SELECT count(*) FROM session")[0][0], 0)
+        self.assertIn(("system", "login.lock", "addr:127.0.0.1"), self.stack.audit_since(mark))
         # the rest of the site still answers
         self.assertPublicHome(c.get("/"), "while locked")
         self.assertEqual(c.get("/login").status, 200)

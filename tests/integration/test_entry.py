@@ -31,7 +31,6 @@ security headers.  Run by `make check`, or by hand:
 import csv
 import datetime as dt
 import glob
-import hashlib
 import html
 import json
 import os
@@ -41,19 +40,15 @@ import sqlite3
 import subprocess
 import sys
 import time
-import unittest
-from contextlib import closing
 from html.parser import HTMLParser
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tblib  # noqa: E402
 
 PASSWORD = "tianbao-demo"
 PERIOD = "2026"
-FORM_TYPE = "application/x-www-form-urlencoded"
 CST = dt.timezone(dt.timedelta(hours=8))
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 CJK_RE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 DEMO_CSV = os.path.join(tblib.SRCDIR, "db", "demo", "orgunits.csv")
@@ -203,21 +198,9 @@ def web(values):
 
 # ---- the stack ----
 
-def admin_cli(*args, check=True):
-    """Run tianbao-admin -c DIR/tianbao.ini ARGS -> (exit code, stdout, stderr)."""
-    cmd = [os.path.join(tblib.BUILDDIR, "tianbao-admin"), "-c", STACK.path("tianbao.ini")]
-    p = subprocess.run(cmd + list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=120, env=STACK._env())
-    out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
-    if check and p.returncode != 0:
-        raise RuntimeError("tianbao-admin %s: exit %d\n%s%s" % (" ".join(args), p.returncode,
-                                                                 out, err))
-    return p.returncode, out, err
-
-
 def setUpModule():
     global STACK
-    STACK = tblib.Stack(prefix="tianbao-entry-").start()
+    STACK = Base.stack = tblib.Stack(prefix="tianbao-entry-").start()
     try:
         p = subprocess.run(["sh", os.path.join(tblib.SRCDIR, "scripts", "demo-data"), STACK.dir,
                             "yes"], env=STACK._env(), stdin=subprocess.DEVNULL,
@@ -235,25 +218,12 @@ def tearDownModule():
 
 # ---- the database, read and nudged directly ----
 
-def db():
-    conn = sqlite3.connect(STACK.path("tianbao.db"), timeout=10)
-    conn.execute("PRAGMA busy_timeout = 10000")
-    return closing(conn)
-
-
 def query(sql, args=()):
-    with db() as conn:
-        return conn.execute(sql, args).fetchall()
+    return STACK.query(sql, args)
 
 
 def execute(sql, args=()):
-    with db() as conn:
-        conn.execute(sql, args)
-        conn.commit()
-
-
-def token_hash(token):
-    return hashlib.blake2b(token.encode(), digest_size=32).digest()
+    STACK.execute(sql, args)
 
 
 def user_id(login):
@@ -300,13 +270,9 @@ def explanations(sub_id):
     return dict(query("SELECT rule_code, text FROM explanation WHERE submission_id = ?", (sub_id,)))
 
 
-def audit_mark():
-    return query("SELECT coalesce(max(id), 0) FROM audit")[0][0]
-
-
 def audit_since(mark):
     """(actor, action, object, detail) of the audit rows after `mark`."""
-    return query("SELECT actor, action, object, detail FROM audit WHERE id > ? ORDER BY id", (mark,))
+    return STACK.audit_since(mark, detail=True)
 
 
 def pending_rows(login):
@@ -343,15 +309,6 @@ def cst(t):
 
 def days_left(closes_at, now):
     return 0 if closes_at <= now else (closes_at - now + 86399) // 86400
-
-
-def wait_for(cond, seconds, step=0.05):
-    end = time.monotonic() + seconds
-    while True:
-        v = cond()
-        if v or time.monotonic() > end:
-            return v
-        time.sleep(step)
 
 
 # ---- pages: forms and inputs as a browser sees them ----
@@ -554,15 +511,10 @@ def task_rows(text):
 
 # ---- the client ----
 
-class Response:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
-        self.body = body
-        self.text = body.decode("utf-8")
-        self.location = headers.get("location")
-        self.set_cookies = [v for k, v in headers.raw if k.lower() == "set-cookie"]
-        self._page = None
+class Response(tblib.Response):
+    """A response whose page (its forms and controls) is parsed on first use."""
+
+    _page = None
 
     @property
     def page(self):
@@ -570,75 +522,12 @@ class Response:
             self._page = Page(self.text)
         return self._page
 
-    def __repr__(self):
-        return "<%d %s>" % (self.status, self.location or self.text[:200])
 
+class Client(tblib.Client):
+    """tblib.Client with Responses that parse their page, and forms posted as a browser
+    would post them."""
 
-class Client:
-    """A browser-like client: cookies, no redirects followed, the stack's Origin on POSTs,
-    the security headers of every response checked through `test`."""
-
-    def __init__(self, test):
-        self.test = test
-        self.cookies = {}
-
-    @property
-    def origin(self):
-        return "http://127.0.0.1:%d" % STACK.port
-
-    @property
-    def token(self):
-        return self.cookies.get("tb_session")
-
-    def request(self, method, path, form=None, headers=None, origin=True):
-        hdrs = {}
-        if self.cookies:
-            hdrs["Cookie"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urlencode(form).encode("ascii")
-            hdrs["Content-Type"] = FORM_TYPE
-        if method == "POST" and origin:
-            hdrs["Origin"] = self.origin
-            hdrs["Sec-Fetch-Site"] = "same-origin"
-        for k, v in (headers or {}).items():
-            if v is None:
-                hdrs.pop(k, None)
-            else:
-                hdrs[k] = v
-        status, h, data = STACK.request(method, path, body=body, headers=hdrs, timeout=30)
-        r = Response(status, h, data)
-        for sc in r.set_cookies:
-            parts = [p.strip() for p in sc.split(";")]
-            name, _, value = parts[0].partition("=")
-            if value == "" or any(p.lower() == "max-age=0" for p in parts[1:]):
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = value
-        self.test.assertSecurityHeaders(h, "%s %s" % (method, path))
-        return r
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, form=None, **kw):
-        return self.request("POST", path, form=form, **kw)
-
-    def login(self, login, expect="/", next_path=None):
-        form = {"username": login, "password": PASSWORD}
-        if next_path:
-            form["next"] = next_path
-        r = self.post("/login", form)
-        self.test.assertEqual(r.status, 303, "login %s: %r" % (login, r))
-        if expect is not None:
-            self.test.assertEqual(r.location, expect, "login %s: %r" % (login, r))
-        return r
-
-    def open(self, path, status=200):
-        """GET a page and check its status."""
-        r = self.get(path)
-        self.test.assertEqual(r.status, status, "GET %s: %r" % (path, r))
-        return r
+    response_class = Response
 
     def submit(self, form, changes=None, button=("action", "save"), headers=None):
         """Post `form` (a Form of a page) the way a browser would."""
@@ -649,31 +538,21 @@ def entry_url(school, form, period=PERIOD):
     return "/schools/%s/%s/%s" % (school, period, form)
 
 
-class Base(unittest.TestCase, tblib.SecurityHeaders):
-    maxDiff = None
+class Base(tblib.ClientTest):
+    """Clients of STACK (demo accounts, PASSWORD) that read the entry pages; every test
+    starts with no recorded login failures."""
 
-    def setUp(self):
-        # every failed login of 127.0.0.1 counts towards the address lock
-        execute("DELETE FROM login_failure")
-        execute("DELETE FROM login_lock")
-
-    def client(self, login=None):
-        c = Client(self)
-        if login:
-            c.login(login)
-        return c
+    password = PASSWORD
+    client_class = Client
 
     def entry_page(self, c, school, form):
         """GET the entry page; (response, its entry form)."""
         r = c.open(entry_url(school, form))
         f = r.page.form("entry-form")
         self.assertIsNotNone(f, "no entry form on %s" % entry_url(school, form))
-        self.assertRegex(f.value("csrf") or "", TOKEN_RE)
+        self.assertRegex(f.value("csrf") or "", tblib.TOKEN_RE)
         self.assertRegex(f.value("version") or "", r"^\d+$")
         return r, f
-
-    def assertRedirect(self, r, location, what=""):
-        self.assertEqual((r.status, r.location), (303, location), "%s: %r" % (what, r))
 
     def assertShown(self, page, values, what=""):
         """Each field's control on `page` shows exactly the given value."""
@@ -710,7 +589,7 @@ class DraftTest(Base):
         self.assertIn(school, NOT_STARTED)
         self.assertIsNone(submission(school, "students"), "the demo started this school")
         c = self.client(school)
-        mark = audit_mark()
+        mark = STACK.audit_mark()
         # students: invalid and unusual numbers in a grid
         url = entry_url(school, "students")
         r, f = self.entry_page(c, school, "students")
@@ -844,7 +723,7 @@ class SubmitTest(Base):
         self.assertIn("x.all_teachers_certified.pri", dict(f.pairs()),
                       "no 说明 input for the warning in the form")
         # with the 说明 it is submitted
-        mark = audit_mark()
+        mark = STACK.audit_mark()
         why = "2名新入职教师的资格证正在认定中"
         r = c.submit(f, {"x.all_teachers_certified.pri": why}, ("action", "submit"))
         self.assertRedirect(r, url + "?submitted=1", "submit with the warning explained")
@@ -907,7 +786,7 @@ class SubmittedTest(Base):
         self.assertIn("上报", msg_of(r.text, "info") or "")
         self.assertReadOnly(r, "a submitted form")
         self.assertEqual(f.value("version"), str(sub["version"]))
-        mark = audit_mark()
+        mark = STACK.audit_mark()
         mine = {"v.principal_name": "改个名字", "v.broadband_mbps": "2000"}
         for action in ("save", "submit"):
             with self.subTest(action=action):
@@ -938,7 +817,7 @@ class ClosedPeriodTest(Base):
         try:
             closed_at = int(time.time()) - 3600
             execute("UPDATE period SET closes_at = ? WHERE code = ?", (closed_at, PERIOD))
-            mark = audit_mark()
+            mark = STACK.audit_mark()
             before = snapshot(school)
             r = c.open(url)
             self.assertReadOnly(r, "the page of a closed period")
@@ -956,7 +835,8 @@ class ClosedPeriodTest(Base):
                               if a.startswith("submission.")], [])
             # the bureau extends the window: the same save goes through
             new_close = dt.datetime.now(CST) + dt.timedelta(days=5)
-            admin_cli("period", "extend", PERIOD, "--closes", new_close.strftime("%Y-%m-%d %H:%M"))
+            STACK.admin("period", "extend", PERIOD, "--closes",
+                        new_close.strftime("%Y-%m-%d %H:%M"))
             self.assertGreater(period_window()[1], time.time() + 4 * 86400)
             r = c.submit(f, web(typed))
             self.assertRedirect(r, url + "?saved=1", "after period extend")
@@ -988,7 +868,7 @@ class StaleVersionTest(Base):
         self.assertEqual(submission(school, "basic")["version"], 2)
         # B saves on version 1: refused, both shown
         before = snapshot(school)
-        mark = audit_mark()
+        mark = STACK.audit_mark()
         mine = {"v.principal_name": "乙老师<b>", "v.contact_phone": "0531-86668888"}
         r = b.submit(fb, mine)
         self.assertEqual(r.status, 409, repr(r))
@@ -1061,7 +941,7 @@ def expected_first(school):
 class ExpiredSessionTest(Base):
     def age(self, c):
         execute("UPDATE session SET last_seen = last_seen - 31 * 60 WHERE token_hash = ?",
-                (token_hash(c.token),))
+                (tblib.token_hash(c.token),))
 
     def test_expired_session_save_is_kept_and_applied_after_relogin(self):
         school = S_EXPIRED
@@ -1073,7 +953,7 @@ class ExpiredSessionTest(Base):
         self.age(c)
         typed = demo_values(school, "basic")
         typed["principal_name"] = "超时前填写"
-        mark = audit_mark()
+        mark = STACK.audit_mark()
         # submitted with action=submit: kept, and later applied as a draft save only
         r = c.submit(f, web(typed), ("action", "submit"))
         self.assertRedirect(r, login_url + "&expired=1&kept=1", "the save after expiry")
@@ -1106,7 +986,7 @@ class ExpiredSessionTest(Base):
         self.assertEqual(len(pending_rows(school)), 1)
         self.assertIsNone(submission(school, "basic"))
         # the same user's next login applies it as a draft
-        r = c.login(school, expect=url + "?restored=1", next_path=url)
+        r = c.login(school, expect=url + "?restored=1", extra={"next": url})
         self.assertEqual(pending_rows(school), [])
         sub = submission(school, "basic")
         self.assertIsNotNone(sub, "the kept save was not applied")
@@ -1143,7 +1023,7 @@ class ExpiredSessionTest(Base):
         path = STACK.path("entry-expired-students.json")
         with open(path, "w", encoding="utf-8") as fh:
             json.dump(doc, fh, ensure_ascii=False)
-        admin_cli("values", "import", path)
+        STACK.admin("values", "import", path)
         theirs = {k: v[0] for k, v in stored(school, "students").items()}
         self.assertEqual(theirs[field], str(base + 3))
         self.assertEqual(submission(school, "students")["version"], version + 1)
@@ -1188,7 +1068,7 @@ class ScopeTest(Base):
         self.assertTrue(before[1], "the demo left no values at %s" % b)
         c = self.client(a)
         _, own = self.entry_page(c, a, "basic")
-        mark = audit_mark()
+        mark = STACK.audit_mark()
         for form in ("basic", "students", "staff"):
             url = entry_url(b, form)
             with self.subTest(form=form):
@@ -1240,8 +1120,7 @@ class FailedWriteTest(Base):
         before = set(STACK.worker_pids())
         self.assertTrue(before, "no workers")
         os.kill(STACK.supervisor_pid(), signal.SIGHUP)
-        after = wait_for(lambda: (lambda p: p if len(p) == len(before) and not set(p) & before
-                                  else None)(STACK.worker_pids()), 20)
+        after = STACK.workers_replaced(before, 20)
         self.assertTrue(after, "SIGHUP did not replace the workers (%r -> %r)"
                         % (before, STACK.worker_pids()))
 
@@ -1263,7 +1142,7 @@ class FailedWriteTest(Base):
             typed = demo_values(school, "basic")
             typed["principal_name"] = "繁忙时填写"
             before = snapshot(school)
-            mark = audit_mark()
+            mark = STACK.audit_mark()
             lock = sqlite3.connect(STACK.path("tianbao.db"), timeout=10, isolation_level=None)
             try:
                 lock.execute("BEGIN IMMEDIATE")
@@ -1421,8 +1300,8 @@ class ImportTest(Base):
                                      "dataValues": [{"dataElement": "principal_name",
                                                      "value": "无此学校"}]})
         path = self.write("import-bad.json", bad)
-        mark = audit_mark()
-        rc, out, err = admin_cli("values", "import", path, check=False)
+        mark = STACK.audit_mark()
+        rc, out, err = STACK.admin("values", "import", path, check=False)
         self.assertEqual(rc, 1, "a bad file: exit %d\n%s%s" % (rc, out, err))
         lines = [ln for ln in err.splitlines() if ln.strip()]
         self.assertFalse(CJK_RE.search(err), "the problems are not in English:\n" + err)
@@ -1447,7 +1326,7 @@ class ImportTest(Base):
         self.assertEqual(audit_since(mark), [])
         # the good file
         path = self.write("import-good.json", good)
-        rc, out, err = admin_cli("values", "import", path, check=False)
+        rc, out, err = STACK.admin("values", "import", path, check=False)
         self.assertEqual(rc, 0, "a good file: exit %d\n%s%s" % (rc, out, err))
         c = self.client(school)
         for form in ("basic", "students"):
@@ -1474,8 +1353,8 @@ class ImportTest(Base):
             if v["dataElement"] == "principal_name":
                 v["value"] = "导入覆盖"
         path = self.write("import-submitted.json", doc)
-        mark = audit_mark()
-        rc, out, err = admin_cli("values", "import", path, check=False)
+        mark = STACK.audit_mark()
+        rc, out, err = STACK.admin("values", "import", path, check=False)
         self.assertEqual(rc, 1, "import over a submitted form: exit %d\n%s%s" % (rc, out, err))
         self.assertIn("orgUnit %s" % school, err)
         self.assertIn("submitted", err)

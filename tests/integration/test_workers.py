@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tblib  # noqa: E402
+from tblib import wait_for  # noqa: E402
 
 WORKERS = 3
 HEADING = "学校办学条件与师资年度填报"
@@ -40,16 +41,6 @@ def ok_home(timeout=10):
     except OSError:
         return False
     return status == 200 and HEADING in body.decode("utf-8", "replace")
-
-
-def wait_for(cond, seconds, step=0.05):
-    """Poll cond() until true or `seconds` pass; its last value."""
-    end = time.monotonic() + seconds
-    while True:
-        v = cond()
-        if v or time.monotonic() > end:
-            return v
-        time.sleep(step)
 
 
 class WorkersTest(unittest.TestCase):
@@ -109,8 +100,7 @@ class WorkersTest(unittest.TestCase):
         self.assertTrue(wait_for(ok_home, 5.0), "service did not recover after killing all workers")
         failures = [i for i in range(10) if not ok_home()]
         self.assertEqual(failures, [])
-        after = wait_for(lambda: (lambda p: p if len(p) == WORKERS
-                                  and not set(p) & set(before) else None)(self.workers()), 5)
+        after = STACK.workers_replaced(before, 5)
         self.assertTrue(after, "workers not all replaced: before %r, now %r"
                         % (before, self.workers()))
 
@@ -133,8 +123,7 @@ class WorkersTest(unittest.TestCase):
         try:
             time.sleep(0.3)
             os.kill(STACK.supervisor_pid(), signal.SIGHUP)
-            after = wait_for(lambda: (lambda p: p if len(p) == WORKERS
-                                      and not set(p) & set(before) else None)(self.workers()), 10)
+            after = STACK.workers_replaced(before, 10)
             time.sleep(0.5)
         finally:
             stop.set()
