@@ -357,6 +357,8 @@ void page_overview_bulk(struct http_request *req)
 		return;
 	}
 	const char *period = http_form(req, "period");
+	if (period && !period_code_valid(period))
+		period = NULL;
 	struct tv *ctx = tv_map(a);
 	tv_set_str(a, ctx, "page_title", "批量审核结果");
 	struct tv *done = tv_set(a, ctx, "approved", tv_list(a));
@@ -383,7 +385,13 @@ void page_overview_bulk(struct http_request *req)
 		struct period p;
 		struct entry e;
 		int k = -1;
+		char *end;
+		long long version = strtoll(ver, &end, 10);
+		if (*end || !*ver)
+			version = -1;
+		/* a school outside the user's scope is not named, nor looked at */
 		if (ou_get_by_code(&req->app->db, a, v, &school) == 1 &&
+		    ou_in_scope(&req->app->db, req->session->user.org_unit_id, school.id) &&
 		    period_get(&req->app->db, a, period, &p) == 1 &&
 		    entry_open(&req->app->db, a, set, &p, &school, &e) == 0)
 			k = entry_form(&e, form);
@@ -401,7 +409,7 @@ void page_overview_bulk(struct http_request *req)
 					    .period_code = period,
 					    .form_code = form,
 					    .action = WA_APPROVE,
-					    .version = atoll(ver),
+					    .version = version,
 					    .actor = &req->session->user,
 					    .levels = req->app->cfg.approval_levels,
 					    .now = (long long)time(NULL)};

@@ -302,7 +302,10 @@ void page_review_decide(struct http_request *req)
 				    .now = (long long)time(NULL)};
 	int action = wf_action_parse(http_form(req, "action"));
 	const char *version = http_form(req, "version");
-	d.version = version && *version ? atoll(version) : -2;
+	char *end = NULL;
+	d.version = version && *version ? strtoll(version, &end, 10) : -1;
+	if (end && *end)
+		d.version = -1;
 	d.reason = http_form(req, "reason");
 	struct review_comment *c = arena_alloc(a, (req->nform + 1) * sizeof(*c));
 	for (size_t k = 0; k < req->nform; k++)
@@ -340,7 +343,7 @@ void page_review_decide(struct http_request *req)
 	const char *url;
 	if (!review_load(req, &e, &i, &url))
 		return;
-	bool missing_reason = action != WA_APPROVE && (!d.reason || !*d.reason);
+	bool missing_reason = action != WA_APPROVE && (!d.reason || !*validate_trim(a, d.reason));
 	struct review_view v = {.status = missing_reason ? 422 : 409,
 				.error = arena_strdup(a, err),
 				.reason = d.reason,

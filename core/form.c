@@ -186,6 +186,39 @@ const struct form_def *form_field_form(const struct form_set *set, const struct 
 	return &set->forms[set->owner[f->slot]]->def;
 }
 
+/* Whether c is a character of a name. */
+static bool is_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Replace the s_ of every whole name that starts with it. */
+bool form_expand_stage(const char *src, const char *prefix, char *out, size_t outlen, size_t *n)
+{
+	size_t o = 0, plen = prefix ? strlen(prefix) : 0;
+	*n = 0;
+	for (size_t i = 0; src[i]; i++) {
+		bool start = src[i] == 's' && src[i + 1] == '_' && is_name_char(src[i + 2]) &&
+			     (i == 0 || !is_name_char(src[i - 1]));
+		if (start)
+			(*n)++;
+		if (start && prefix) {
+			if (o + plen + 2 >= outlen)
+				return false;
+			memcpy(out + o, prefix, plen);
+			o += plen;
+			out[o++] = '_';
+			i++;
+			continue;
+		}
+		if (o + 2 >= outlen)
+			return false;
+		out[o++] = src[i];
+	}
+	out[o] = '\0';
+	return true;
+}
+
 /* Stage bits of a comma list ("pri,jun"); unknown names are ignored. */
 unsigned form_stage_bits(const char *stages)
 {

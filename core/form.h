@@ -119,6 +119,11 @@ const struct form_field *form_field_find(const struct form_set *set, const char 
 /* The form a field belongs to, or NULL. */
 const struct form_def *form_field_form(const struct form_set *set, const struct form_field *f);
 
+/* Copy src to out, replacing the s_ of every whole name that starts with it by
+ * "<prefix>_" (when prefix is not NULL); *n counts such names. False when out
+ * (outlen bytes) is too small. How per-stage rules and indicators are expanded. */
+bool form_expand_stage(const char *src, const char *prefix, char *out, size_t outlen, size_t *n);
+
 /* Stage bits of a comma list such as "pri,jun" (from ou_school_type_stages). */
 unsigned form_stage_bits(const char *stages);
 /* Chinese name of one stage bit (学前, 小学, 初中, 高中, 中职, 特教) and its prefix ("pri"). */

@@ -748,40 +748,6 @@ out:
 	return ok;
 }
 
-/* Whether c is a character of a name. */
-static bool is_name_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-/* Copy src to out, replacing the s_ of every whole name that starts with it by
- * "<prefix>_" (when prefix is set); *n counts such names. False if out is too small. */
-static bool expand(const char *src, const char *prefix, char *out, size_t outlen, size_t *n)
-{
-	size_t o = 0, plen = prefix ? strlen(prefix) : 0;
-	*n = 0;
-	for (size_t i = 0; src[i]; i++) {
-		bool start = src[i] == 's' && src[i + 1] == '_' && is_name_char(src[i + 2]) &&
-			     (i == 0 || !is_name_char(src[i - 1]));
-		if (start)
-			(*n)++;
-		if (start && prefix) {
-			if (o + plen + 2 >= outlen)
-				return false;
-			memcpy(out + o, prefix, plen);
-			o += plen;
-			out[o++] = '_';
-			i++;
-			continue;
-		}
-		if (o + 2 >= outlen)
-			return false;
-		out[o++] = src[i];
-	}
-	out[o] = '\0';
-	return true;
-}
-
 /* expr resolver: a field code of the set to its slot. */
 static int resolve(void *ctx, const char *name)
 {
@@ -816,7 +782,7 @@ static bool ck_rule_fields(struct ck *c, const struct form_rule_src *r,
 	size_t n = 0, reps;
 	for (size_t i = 0; i < r->nfields; i++) {
 		char name[MAX_CELL_CODE * 2 + 8];
-		if (!expand(r->fields[i], st ? st->prefix : NULL, name, sizeof(name), &reps))
+		if (!form_expand_stage(r->fields[i], st ? st->prefix : NULL, name, sizeof(name), &reps))
 			return ck_fail(c, "'fields': %s is too long", r->fields[i]);
 		int slot = form_slot_lookup(c->set, name, strlen(name));
 		if (slot < 0)
@@ -845,7 +811,7 @@ static bool ck_compile(struct ck *c, const struct form_rule_src *r,
 		ck_where(c, "rule %s (stage %s)", r->code, st->prefix);
 	else
 		ck_where(c, "rule %s", r->code);
-	if (!expand(r->expr, st ? st->prefix : NULL, src, sizeof(src), &reps))
+	if (!form_expand_stage(r->expr, st ? st->prefix : NULL, src, sizeof(src), &reps))
 		return ck_fail(c, "the expression is too long");
 	if (st && reps == 0)
 		return ck_fail(c, "a per-stage rule reads its stage's fields as s_<column>");

@@ -153,6 +153,10 @@ enum wf_state review_decide(struct db *db, struct arena *a, const struct form_se
 	size_t ncomments;
 	if (!review_check_text(a, d, &reason, &comments, &ncomments, err, errlen))
 		return WS_NONE;
+	if (d->version < 0) {
+		snprintf(err, errlen, "页面缺少报表的版本号，操作没有执行。请刷新页面后再操作。");
+		return WS_NONE;
+	}
 	if (!db_begin_write(db)) {
 		snprintf(err, errlen, "系统暂时繁忙，操作没有执行，请稍后再试。");
 		return WS_NONE;

@@ -28,7 +28,7 @@ struct review_decision {
 	const char *period_code;
 	const char *form_code;
 	enum wf_action action; /* WA_APPROVE, WA_RETURN or WA_REOPEN */
-	long long version;     /* the version the reviewer saw */
+	long long version;     /* the version the reviewer saw (< 0: refused) */
 	const char *reason;    /* required for a return or a reopen */
 	const struct review_comment *comments;
 	size_t ncomments;

@@ -141,7 +141,10 @@ enum wf_state wf_next(enum wf_state from, enum wf_action action, unsigned role, 
 		if (r->roles & role)
 			return r->to;
 	}
-	*why = state_ok ? "您的角色不能对该报表进行此操作。" : wf_refusal(from, action);
+	*why = !state_ok			       ? wf_refusal(from, action)
+	       : from == WS_COUNTY_APPROVED && action == WA_APPROVE && (role & WR_COUNTY)
+		   ? "该报表已由区县审核通过，正在等待市级审核。"
+								    : "您的角色不能对该报表进行此操作。";
 	return WS_NONE;
 }
 
