@@ -76,4 +76,10 @@ int cmd_period(struct admin_opts *o, int argc, char **argv);
 /* `tianbao-admin values ...`: argv[0] is "values". Returns the exit code. */
 int cmd_values(struct admin_opts *o, int argc, char **argv);
 
+/* `tianbao-admin indicators ...`: argv[0] is "indicators". Returns the exit code. */
+int cmd_indicators(struct admin_opts *o, int argc, char **argv);
+
+/* `tianbao-admin report ...`: argv[0] is "report". Returns the exit code. */
+int cmd_report(struct admin_opts *o, int argc, char **argv);
+
 #endif

@@ -24,6 +24,8 @@ static void usage(FILE *f)
 		"  forms      check, load and list form definitions (db/forms/*.json)\n"
 		"  period     add reporting periods, move their closing time, list them\n"
 		"  values     import values (DHIS2 dataValueSets JSON), e.g. last year's\n"
+		"  indicators check, load and list indicator definitions (db/indicators/*.json)\n"
+		"  report     print the indicators of a period for a county or the city (CSV)\n"
 		"\n"
 		"'tianbao-admin COMMAND --help' describes each command.\n"
 		"\n"
@@ -278,6 +280,10 @@ int main(int argc, char **argv)
 		return cmd_period(&o, argc - optind, argv + optind);
 	if (strcmp(cmd, "values") == 0)
 		return cmd_values(&o, argc - optind, argv + optind);
+	if (strcmp(cmd, "indicators") == 0)
+		return cmd_indicators(&o, argc - optind, argv + optind);
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(&o, argc - optind, argv + optind);
 	if (!o.cfg_path && !o.db_path) {
 		fprintf(stderr, "tianbao-admin: give -c CONFIG or --db PATH\n");
 		return 2;

@@ -42,6 +42,8 @@ void app_close(struct app *app)
 		db_close(&app->db);
 	if (app->tmpl)
 		tmpl_set_free(app->tmpl);
+	ind_sets_free(app->indicators);
+	app->indicators = NULL;
 	form_set_free(app->forms);
 	app->forms = NULL;
 	app->tmpl = NULL;
@@ -66,10 +68,39 @@ const struct form_set *app_forms(struct app *app)
 		log_error("cannot load the form definitions: %s", err);
 		return NULL;
 	}
+	/* the indicators refer to the old forms' fields: parse them again too */
+	ind_sets_free(app->indicators);
+	app->indicators = NULL;
 	form_set_free(app->forms);
 	app->forms = set;
 	app->forms_gen = gen;
 	return set;
+}
+
+/* The parsed indicators, reloaded when their generation or the forms moved. */
+const struct ind_sets *app_indicators(struct app *app)
+{
+	const struct form_set *forms = app_forms(app);
+	if (!forms)
+		return NULL;
+	sqlite3_stmt *st = db_prep(&app->db, "SELECT CAST(value AS INTEGER) FROM setting"
+					     " WHERE key = 'indicators_generation'");
+	if (!st)
+		return NULL;
+	long long gen = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	db_done(st);
+	if (app->indicators && gen == app->indicators_gen)
+		return app->indicators;
+	char err[512];
+	struct ind_sets *s = ind_load_db(&app->db, forms, err, sizeof(err));
+	if (!s) {
+		log_error("cannot load the indicator definitions: %s", err);
+		return NULL;
+	}
+	ind_sets_free(app->indicators);
+	app->indicators = s;
+	app->indicators_gen = gen;
+	return s;
 }
 
 /* Parse, dispatch and answer one request; reset the arena afterwards. */

@@ -7,6 +7,7 @@
 #include "../core/config.h"
 #include "../core/db.h"
 #include "../core/form.h"
+#include "../core/indicator.h"
 #include "http.h"
 #include "tmpl.h"
 
@@ -19,6 +20,8 @@ struct app {
 	struct http_response res;  /* reused by every request */
 	struct form_set *forms;    /* parsed form definitions, see app_forms */
 	long long forms_gen;       /* the forms_generation they were loaded at */
+	struct ind_sets *indicators;      /* parsed indicator definitions, see app_indicators */
+	long long indicators_gen;         /* the indicators_generation they were loaded at */
 };
 
 /* Open the database and parse the templates for one worker. Returns false
@@ -32,6 +35,11 @@ void app_close(struct app *app);
  * load` has changed them (setting forms_generation). NULL (logged) when they
  * cannot be read. */
 const struct form_set *app_forms(struct app *app);
+
+/* The indicator definitions, parsed against app_forms() and parsed again when
+ * `tianbao-admin indicators load` (or a new form edition) changed them. NULL
+ * (logged) when they cannot be read. */
+const struct ind_sets *app_indicators(struct app *app);
 
 /* Handle one request whose CGI environment and body reader are given, writing
  * the whole response through `write`. The request arena is reset afterwards. */

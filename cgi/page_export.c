@@ -10,15 +10,12 @@
 #include "app.h"
 #include "pages.h"
 
-/* Content-Disposition for a download named "<period>-<form>.<ext>" plus the
- * Chinese names (RFC 6266: an ASCII fallback and a UTF-8 filename*). */
-static void export_disposition(struct http_request *req, const struct period *p,
-			       const struct form_def *form, const char *ext)
+/* Content-Disposition for a download: an ASCII file name and the Chinese one
+ * (RFC 6266: a fallback and a UTF-8 filename*). */
+static void export_disposition(struct http_request *req, const char *ascii, const char *name)
 {
 	struct buf b = BUF_INIT;
-	buf_printf(&b, "attachment; filename=\"%s-%s.%s\"; filename*=UTF-8''", p->code, form->code,
-		   ext);
-	const char *name = arena_printf(req->arena, "%s-%s.%s", p->name, form->name, ext);
+	buf_printf(&b, "attachment; filename=\"%s\"; filename*=UTF-8''", ascii);
 	buf_urlencode(&b, name, strlen(name));
 	http_header(req->res, "Content-Disposition", arena_strndup(req->arena, b.data, b.len));
 	buf_free(&b);
@@ -52,6 +49,25 @@ static bool export_xlsx_body(struct http_request *req, const struct export_table
 	return ok && f;
 }
 
+/* Answer with a table as a CSV or XLSX download (503 when it cannot be written). */
+void export_respond(struct http_request *req, const struct export_table *t, bool csv,
+		    const char *ascii_name, const char *name)
+{
+	if (csv) {
+		buf_reset(&req->res->body);
+		export_csv(t, &req->res->body);
+		req->res->content_type = "text/csv; charset=utf-8";
+	} else if (export_xlsx_body(req, t)) {
+		req->res->content_type =
+		    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+	} else {
+		http_error(req, 503, NULL);
+		return;
+	}
+	req->res->status = 200;
+	export_disposition(req, ascii_name, name);
+}
+
 /* GET /export/{period}/{form}/{csv|xlsx} */
 void page_export(struct http_request *req)
 {
@@ -83,17 +99,6 @@ void page_export(struct http_request *req)
 		http_error(req, 503, NULL);
 		return;
 	}
-	if (csv) {
-		buf_reset(&req->res->body);
-		export_csv(&t, &req->res->body);
-		req->res->content_type = "text/csv; charset=utf-8";
-	} else if (export_xlsx_body(req, &t)) {
-		req->res->content_type =
-		    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-	} else {
-		http_error(req, 503, NULL);
-		return;
-	}
-	req->res->status = 200;
-	export_disposition(req, &p, form, fmt);
+	export_respond(req, &t, csv, arena_printf(a, "%s-%s.%s", p.code, form->code, fmt),
+		       arena_printf(a, "%s-%s.%s", p.name, form->name, fmt));
 }

@@ -47,10 +47,17 @@ void page_review_decide(struct http_request *req);
 /* page_notice.c */
 void page_notices(struct http_request *req);
 void page_notices_read(struct http_request *req);
+/* page_indicators.c */
+void page_indicators(struct http_request *req);
+void page_indicators_export(struct http_request *req);
 /* page_sync.c */
 void page_sync(struct http_request *req);
 void page_sync_retry(struct http_request *req);
 /* page_export.c */
 void page_export(struct http_request *req);
+struct export_table;
+/* Answer with a table as a CSV (csv) or XLSX download named ascii_name / name. */
+void export_respond(struct http_request *req, const struct export_table *t, bool csv,
+		    const char *ascii_name, const char *name);
 
 #endif

@@ -35,6 +35,9 @@ const struct route route_table[] = {
      ROUTE_SCOPE_UNIT, page_review_decide, "review_decide"},
     {HTTP_GET, "/export/{period}/{form}/{format}", ROLE_REVIEWER | ROLE_ADMIN, 0, page_export,
      "export"},
+    {HTTP_GET, "/indicators", ROLE_ANY, 0, page_indicators, "indicators"},
+    {HTTP_GET, "/indicators/export/{table}/{format}", ROLE_REVIEWER | ROLE_ADMIN, 0,
+     page_indicators_export, "indicators_export"},
     {HTTP_GET, "/sync", ROLE_REVIEWER | ROLE_ADMIN, 0, page_sync, "sync"},
     {HTTP_POST, "/sync/{id}/retry", ROLE_ADMIN, 0, page_sync_retry, "sync_retry"},
     /* city admin */

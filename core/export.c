@@ -43,7 +43,7 @@ int export_load(struct db *db, struct arena *a, const struct form_set *set, cons
 	size_t k = 0;
 	while (k < p->nforms && strcmp(p->forms[k], form_code) != 0)
 		k++;
-	t->form = form;
+	t->sheet = form->name;
 	t->ncols = EXPORT_LEAD + form->nfields;
 	t->headers = arena_alloc(a, t->ncols * sizeof(*t->headers));
 	static const char *const lead[EXPORT_LEAD] = {"学校标识码", "学校名称", "办学类型", "状态"};
@@ -158,8 +158,8 @@ bool export_xlsx(const struct export_table *t, const char *path, char *err, size
 		snprintf(err, errlen, "cannot create %s", path);
 		return false;
 	}
-	/* a sheet name has at most 31 characters and none of []:*?/\ ; the form names qualify */
-	lxw_worksheet *ws = workbook_add_worksheet(wb, t->form->name);
+	/* a sheet name has at most 31 characters and none of []:*?/\ ; else a default name */
+	lxw_worksheet *ws = workbook_add_worksheet(wb, t->sheet);
 	if (!ws)
 		ws = workbook_add_worksheet(wb, NULL);
 	lxw_format *bold = workbook_add_format(wb);

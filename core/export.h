@@ -18,10 +18,11 @@ struct export_cell {
 	double num;
 };
 
-/* The table: 4 leading columns (学校标识码, 学校名称, 办学类型, 状态), then every field
- * of the form in definition order. */
+/* A table of text and numbers; export_load makes the table of a form: 4 leading
+ * columns (学校标识码, 学校名称, 办学类型, 状态), then every field of the form in
+ * definition order. */
 struct export_table {
-	const struct form_def *form;
+	const char *sheet;        /* the worksheet's name (at most 31 characters, none of []:*?/\) */
 	size_t ncols;
 	const char **headers;    /* Chinese, with the unit: "小学 在校生数（人）" */
 	struct export_cell **rows; /* one per school at or below the scope, by county and code */
