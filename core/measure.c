@@ -2,6 +2,7 @@
 #include "measure.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,14 +96,74 @@ static struct ms_school *ms_find(struct ms_school **by_id, size_t n, long long i
 	return NULL;
 }
 
-/* Read the counted submissions' values into each school's variables. */
-static int ms_load(struct db *db, const struct ind_sets *defs, const struct period *p,
-		   long long scope_id, bool provisional, struct ms_school *base,
-		   struct ms_school **by_id, size_t n, double **vals, unsigned char **present)
+/* Add the numeric fields an expression reads to the temporary table ind_field. */
+static bool ms_field_rows(struct db *db, const struct form_set *forms, const struct expr *e)
+{
+	int slots[EXPR_MAX_NODES];
+	size_t n = e ? expr_slots(e, slots, EXPR_MAX_NODES) : 0;
+	for (size_t k = 0; k < n && k < EXPR_MAX_NODES; k++) {
+		const struct form_field *f = form_field_at(forms, slots[k]);
+		if (!f || (f->type != FT_INTEGER && f->type != FT_DECIMAL && f->type != FT_YESNO))
+			continue;
+		sqlite3_stmt *st = db_prep(db, "INSERT OR IGNORE INTO temp.ind_field(code, slot)"
+					       " VALUES (?1, ?2)");
+		if (!st)
+			return false;
+		db_bind_text(st, 1, f->code, -1);
+		sqlite3_bind_int(st, 2, f->slot);
+		int rc = sqlite3_step(st);
+		db_done(st);
+		if (rc != SQLITE_DONE)
+			return false;
+	}
+	return true;
+}
+
+/* Fill the connection's temporary table ind_field with the numeric fields the
+ * columns read (and every stage's pupils, for the stage split), with their
+ * slots: the value query reads only those, and needs no lookup by name. */
+static bool ms_fields(struct db *db, const struct ms_result *r)
+{
+	const struct form_set *forms = r->defs->forms;
+	if (!db_exec(db, "CREATE TEMP TABLE IF NOT EXISTS ind_field(code TEXT PRIMARY KEY,"
+			 " slot INTEGER NOT NULL) WITHOUT ROWID") ||
+	    !db_exec(db, "DELETE FROM temp.ind_field"))
+		return false;
+	for (size_t k = 0; k < r->ncols; k++) {
+		const struct ms_col *c = &r->cols[k];
+		if (!ms_field_rows(db, forms, c->ind->num[c->st]) ||
+		    !ms_field_rows(db, forms, c->ind->den[c->st]) ||
+		    !ms_field_rows(db, forms, c->ind->applies[c->st]) ||
+		    !ms_field_rows(db, forms, c->set->include[c->st]))
+			return false;
+	}
+	for (int t = 0; t < IND_NSTAGES; t++) {
+		char code[32];
+		snprintf(code, sizeof(code), "%s_students", form_stage_table[t].prefix);
+		const struct form_field *f = form_field_find(forms, code);
+		sqlite3_stmt *st = f ? db_prep(db, "INSERT OR IGNORE INTO temp.ind_field(code, slot)"
+						   " VALUES (?1, ?2)")
+				     : NULL;
+		if (!st)
+			continue;
+		db_bind_text(st, 1, f->code, -1);
+		sqlite3_bind_int(st, 2, f->slot);
+		sqlite3_step(st);
+		db_done(st);
+	}
+	return true;
+}
+
+/* Read the counted submissions' values of the fields in ind_field into each
+ * school's variables. */
+static int ms_load(struct db *db, const struct period *p, long long scope_id, bool provisional,
+		   struct ms_school *base, struct ms_school **by_id, size_t n, double **vals,
+		   unsigned char **present)
 {
 	sqlite3_stmt *st = db_prep(
-	    db, "SELECT s.school_id, s.state, v.field_code, v.norm FROM submission s"
+	    db, "SELECT s.school_id, s.state, f.slot, v.norm FROM submission s"
 		" JOIN org_unit o ON o.id = s.school_id JOIN value v ON v.submission_id = s.id"
+		" JOIN temp.ind_field f ON f.code = v.field_code"
 		" WHERE s.period_id = ?1 AND (s.state = 'approved' OR (?3 AND s.state = 'submitted'))"
 		" AND v.norm IS NOT NULL AND (o.id = ?2 OR o.parent_id = ?2 OR o.parent_id IN"
 		" (SELECT id FROM org_unit WHERE parent_id = ?2))");
@@ -128,17 +189,9 @@ static int ms_load(struct db *db, const struct ind_sets *defs, const struct peri
 		const unsigned char *state = sqlite3_column_text(st, 1);
 		if (state && state[0] != 'a')
 			sc->provisional = true;
-		const char *code = (const char *)sqlite3_column_text(st, 2);
-		int slot = code ? form_slot_lookup(defs->forms, code, (size_t)sqlite3_column_bytes(st, 2))
-				: -1;
-		const struct form_field *f = form_field_at(defs->forms, slot);
-		if (!f || (f->type != FT_INTEGER && f->type != FT_DECIMAL && f->type != FT_YESNO))
-			continue;
-		char *end;
-		double v = strtod((const char *)sqlite3_column_text(st, 3), &end);
-		if (*end)
-			continue;
-		vals[idx][slot] = v;
+		int slot = sqlite3_column_int(st, 2);
+		/* the canonical number text of a numeric field: SQLite converts it */
+		vals[idx][slot] = sqlite3_column_double(st, 3);
 		present[idx][slot] = 1;
 	}
 	db_done(st);
@@ -409,7 +462,8 @@ int ms_compute(struct db *db, struct arena *a, const struct ind_sets *defs, cons
 	}
 	/* sorted by id for the lookup; a school's index is its place in out->schools */
 	qsort(by_id, n, sizeof(*by_id), ms_by_id);
-	if (ms_load(db, defs, p, scope_id, provisional, out->schools, by_id, n, vals, present) != 0)
+	if (!ms_fields(db, out) ||
+	    ms_load(db, p, scope_id, provisional, out->schools, by_id, n, vals, present) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct ms_school *s = &out->schools[i];
