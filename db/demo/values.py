@@ -162,6 +162,19 @@ def load_forms(forms_dir):
     return {c: forms[c] for c in order}
 
 
+# How well the demo counties are resourced, for the 优质均衡 indicators: 东城区 meets the standards,
+# 白水县 does not, 青山县 (and any other county) is mixed school by school.
+RESOURCES = {"990102": "good", "990122": "poor"}
+
+
+def resources_of(row):
+    """"good" or "poor": the county's level, or for a mixed county one drawn from the code."""
+    level = RESOURCES.get(row.get("parent_code", ""))
+    if level:
+        return level
+    return "good" if hashlib.sha256(("res:" + row["code"]).encode()).digest()[0] % 2 else "poor"
+
+
 def load_schools(path):
     """The schools of the org unit CSV whose 办学类型 has known stages, in file order."""
     schools = []
@@ -175,6 +188,7 @@ def load_schools(path):
                 continue
             row["stages"] = STAGES_OF[row["school_type"]]
             row["area"] = area_of(row["urban_rural"])
+            row["resources"] = resources_of(row)
             schools.append(row)
     return schools
 
@@ -281,11 +295,13 @@ def base_staff(school, rng, stu, stf):
         for cols, w in ((EDU_COLS, edu), (TITLE_COLS, titles)):
             for c, n in zip(cols, apportion(teachers, w)):
                 stf[f"{s}_{c}"] = n
-        stf[f"{s}_t_backbone"] = round(teachers * rng.uniform(0.05, 0.15))
+        good = school["resources"] == "good"
+        stf[f"{s}_t_backbone"] = round(teachers * rng.uniform(*(0.19, 0.26) if good else (0.05, 0.15)))
         if s != "kg":
-            stf[f"{s}_t_pe"] = round(teachers * rng.uniform(0.05, 0.07))
-            stf[f"{s}_t_music"] = round(teachers * rng.uniform(0.025, 0.04))
-            stf[f"{s}_t_art"] = round(teachers * rng.uniform(0.025, 0.04))
+            arts = (0.085, 0.1, 0.045, 0.055) if good else (0.05, 0.07, 0.025, 0.04)
+            stf[f"{s}_t_pe"] = round(teachers * rng.uniform(arts[0], arts[1]))
+            stf[f"{s}_t_music"] = round(teachers * rng.uniform(arts[2], arts[3]))
+            stf[f"{s}_t_art"] = round(teachers * rng.uniform(arts[2], arts[3]))
         stf[f"{s}_t_certified"] = teachers
         eligible = 0 if private else round(teachers * rng.uniform(
             *((0.05, 0.15) if s == "kg" else (0.15, 0.30))))
@@ -317,12 +333,15 @@ def base_facilities(school, rng, stu, stf, fac):
         """Σ over stages of pupils × a rate drawn from PER_PUPIL."""
         return sum(n * rng.uniform(*rates[s][what]) for s, n in pupils.items())
 
-    building = per_pupil("building") + boarders * rng.uniform(2.5, 3.5)   # + dormitories
+    good = school["resources"] == "good"       # well-resourced: meets the 优质均衡 standards
+    building = per_pupil("building") * (1.3 if good else 1) + boarders * rng.uniform(2.5, 3.5)
     fac["building_area"] = round(building, 2)
-    fac["teaching_area"] = round(building * rng.uniform(0.50, 0.65), 2)
+    fac["teaching_area"] = round(building * rng.uniform(*(0.62, 0.68) if good else (0.50, 0.65)), 2)
     small_rural = t == "218" or (area == "rural" and total < 600)
     fac["indoor_sports_area"] = 0.0 if small_rural else round(building * rng.uniform(0.04, 0.09), 2)
     outdoor = total * rng.uniform(*{"urban": (5.5, 8), "town": (6, 10), "rural": (8, 12)}[area])
+    if good:
+        outdoor = max(outdoor, total * rng.uniform(10.5, 13))
     least = max(rates[s]["least_outdoor"] for s in stages)
     fac["outdoor_sports_area"] = round(max(outdoor, least * rng.uniform(1.0, 1.2)), 2)
     floors = rng.uniform(*(1, 2) if t == "218" else (2, 3) if stages == ["kg"] else (3, 5))
@@ -333,6 +352,8 @@ def base_facilities(school, rng, stu, stf, fac):
     fac["books"] = round(per_pupil("books"))
     fac["computers"] = max(2, round(per_pupil("computers")))
     fac["multimedia_rooms"] = classes + (0 if t == "218" else rng.randint(0, 1 + classes // 10))
+    if good:                                  # smart classrooms beyond one per class
+        fac["multimedia_rooms"] += max(2, round(classes * rng.uniform(0.12, 0.2)))
     pri_jun = sum(stu.get(f"{s}_classes", 0) for s in ("pri", "jun"))
     for room in ("music_rooms", "art_rooms"):
         need = math.ceil(pri_jun * 1.06 / 12) if pri_jun else 1
