@@ -158,17 +158,36 @@ static bool ick_expr(struct ick *c, const char *src, int st, const char *what,
 	return true;
 }
 
+/* An object keyed by stage may name only the indicator's stages. */
+static bool ick_stage_keys(struct ick *c, json_t *v, unsigned stages, const char *what)
+{
+	if (!json_is_object(v))
+		return true;
+	if (!stages)
+		return ick_fail(c, "%s: an object by stage needs \"stages\"", what);
+	const char *key;
+	json_t *x;
+	json_object_foreach(v, key, x)
+	{
+		int st = ick_stage(key);
+		if (st < 0 || !(stages & form_stage_table[st].bit))
+			return ick_fail(c, "%s: \"%s\" is not one of the indicator's stages", what,
+					key);
+	}
+	return true;
+}
+
 /* An expression given as one string (with s_) or as an object keyed by stage. */
 static bool ick_staged_expr(struct ick *c, json_t *v, unsigned stages, const char *what,
 			    const struct expr **out)
 {
+	if (!ick_stage_keys(c, v, stages, what))
+		return false;
 	for (int st = 0; st <= IND_NSTAGES; st++) {
 		bool used = st == IND_WHOLE ? stages == 0 : (stages & form_stage_table[st].bit) != 0;
 		if (!used)
 			continue;
 		json_t *src = json_is_object(v) ? json_object_get(v, form_stage_table[st].prefix) : v;
-		if (json_is_object(v) && st == IND_WHOLE)
-			return ick_fail(c, "%s: an object by stage needs \"stages\"", what);
 		if (!json_is_string(src))
 			return ick_fail(c, "%s must be an expression (a string)%s%s", what,
 					st == IND_WHOLE ? "" : " for stage ",
@@ -183,6 +202,8 @@ static bool ick_staged_expr(struct ick *c, json_t *v, unsigned stages, const cha
 static bool ick_staged_num(struct ick *c, json_t *v, unsigned stages, const char *what, double lo,
 			   double *out)
 {
+	if (!ick_stage_keys(c, v, stages, what))
+		return false;
 	for (int st = 0; st <= IND_NSTAGES; st++) {
 		bool used = st == IND_WHOLE ? stages == 0 : (stages & form_stage_table[st].bit) != 0;
 		if (!used)
@@ -348,6 +369,8 @@ static bool ick_balance(struct ick *c, json_t *o, struct ind_set *set)
 		set->cv_limit[st] = json_number_value(v);
 		cv_stages |= form_stage_table[st].bit;
 	}
+	if (!cv_stages)
+		return ick_fail(c, "\"cv_limits\" must name at least one stage");
 	json_t *verdict = json_object_get(o, "verdict");
 	json_t *met = json_object_get(verdict, "min_met"), *fl = json_object_get(verdict, "floor");
 	if (!json_is_integer(met) || json_integer_value(met) < 1 || !json_is_number(fl) ||

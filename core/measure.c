@@ -283,8 +283,8 @@ static struct ms_val ms_eval(const struct ind_sets *defs, const struct ms_col *c
 	const struct ind_def *d = c->ind;
 	if (c->st != IND_WHOLE && !(s->stages & form_stage_table[c->st].bit))
 		return v;
-	if (!ms_applies(defs, c, s, vals, present))
-		return v;
+	if (!ms_applies(defs, c, s, vals, present) || (!s->school->active && !s->has_data))
+		return v; /* a deactivated school counts only with the data it reported */
 	const struct expr *inc = c->set->include[c->st];
 	if (inc) {
 		struct expr_value in = expr_eval(inc, vals, present);

@@ -141,6 +141,19 @@ fail:
 	return false;
 }
 
+/* Give back the leases of a run that stops. */
+bool outbox_release(struct db *db, const char *owner)
+{
+	sqlite3_stmt *st = db_prep(db, "UPDATE outbox SET lease_owner = NULL, lease_until = NULL"
+				       " WHERE lease_owner = ?1 AND state = 'pending'");
+	if (!st)
+		return false;
+	db_bind_text(st, 1, owner, -1);
+	int rc = sqlite3_step(st);
+	db_done(st);
+	return rc == SQLITE_DONE;
+}
+
 /* Counts by state in a scope. */
 int outbox_count(struct db *db, long long scope_id, struct outbox_counts *c)
 {

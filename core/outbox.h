@@ -58,6 +58,10 @@ struct outbox_result {
 bool outbox_record(struct db *db, long long id, const char *owner, long long now,
 		   const struct outbox_result *r);
 
+/* Give back the leases `owner` still holds (a clean stop), so that another
+ * run can send those rows at once. */
+bool outbox_release(struct db *db, const char *owner);
+
 /* ---- the pages ---- */
 
 /* Counts by state of the rows of schools at or below scope_id. */

@@ -1,12 +1,15 @@
 /* client.c — tianbao-sync's configuration file and its libcurl client. */
 #include <errno.h>
 #include <ini.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "sync/sync.h"
+
+#define SYNC_LINE_MAX 198 /* the system libinih's line limit (INI_MAX_LINE 200) less CR LF */
 
 /* What the inih callback needs. */
 struct sync_parse {
@@ -135,6 +138,36 @@ static int sync_handler(void *user, const char *section, const char *name, const
 	return 1;
 }
 
+/* Read a configuration file (at most 64 KiB) into malloc'd text; NULL with a message. */
+static char *sync_read_config(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char *text = malloc(65537);
+	size_t n = text ? fread(text, 1, 65536, f) : 0;
+	bool too_big = text && !feof(f);
+	fclose(f);
+	if (!text || too_big) {
+		snprintf(err, errlen, "%s: %s", path, text ? "larger than 64 KiB" : "out of memory");
+		free(text);
+		return NULL;
+	}
+	text[n] = '\0';
+	return text;
+}
+
+/* The number of line ends in text before position `at`. */
+static size_t sync_count_lines(const char *text, const char *at)
+{
+	size_t n = 0;
+	for (const char *p = text; p < at; p++)
+		n += *p == '\n';
+	return n;
+}
+
 /* Load the configuration. */
 bool sync_config_load(struct sync_config *c, const char *path, char *err, size_t errlen)
 {
@@ -153,13 +186,45 @@ bool sync_config_load(struct sync_config *c, const char *path, char *err, size_t
 	const char *slash = strrchr(path, '/');
 	if (slash)
 		snprintf(p.dir, sizeof(p.dir), "%.*s", (int)(slash - path), path);
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	char *text = sync_read_config(path, err, errlen);
+	if (!text)
 		return false;
+	/* the INI reader takes lines of SYNC_LINE_MAX characters at most; a longer
+	 * "token = ..." line (a JWT) is taken here and blanked, so line numbers stay */
+	int line = 0;
+	for (char *l = text, *next; l && *l && line == 0; l = next) {
+		next = strchr(l, '\n');
+		size_t len = next ? (size_t)(next - l) : strlen(l);
+		if (next)
+			next++;
+		if (len <= SYNC_LINE_MAX)
+			continue;
+		const char *v = l + strspn(l, " \t");
+		if (strncmp(v, "token", 5) != 0 || v[5 + strspn(v + 5, " \t")] != '=') {
+			snprintf(p.err, sizeof(p.err), "the line is longer than %d characters",
+				 SYNC_LINE_MAX);
+			line = 1 + (int)sync_count_lines(text, l);
+			break;
+		}
+		v += 5 + strspn(v + 5, " \t") + 1;
+		v += strspn(v, " \t");
+		size_t vl = len - (size_t)(v - l);
+		while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t' || v[vl - 1] == '\r'))
+			vl--;
+		if (vl >= sizeof(c->token)) {
+			snprintf(p.err, sizeof(p.err), "the token is longer than %d characters",
+				 SYNC_TOKEN_MAX - 1);
+			line = 1 + (int)sync_count_lines(text, l);
+			break;
+		}
+		memcpy(c->token, v, vl);
+		c->token[vl] = '\0';
+		memset(l, ' ', len); /* blank: the INI reader sees an empty line */
 	}
-	int line = ini_parse_file(f, sync_handler, &p);
-	fclose(f);
+	if (line == 0)
+		line = ini_parse_string(text, sync_handler, &p);
+	sodium_memzero(text, strlen(text));
+	free(text);
 	if (line != 0) {
 		snprintf(err, errlen, "%s:%d: %s", path, line, p.err[0] ? p.err : "syntax error");
 		return false;

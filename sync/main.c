@@ -194,6 +194,7 @@ int main(int argc, char **argv)
 		for (int s = 0; mode == 'd' && s < sc.interval_s && !sync_stop; s++)
 			sleep(1);
 	} while (mode == 'd' && !sync_stop);
+	outbox_release(&db, owner);
 	log_info("stopped");
 	sync_client_free(&cl);
 out_db:

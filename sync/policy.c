@@ -7,14 +7,46 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Copy up to `max` bytes of s into out as one line (controls as spaces). */
+/* Cut a string that may end inside a UTF-8 sequence back to the last whole character. */
+static void sync_utf8_end(char *s)
+{
+	size_t n = strlen(s), i = n;
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0)
+		return;
+	unsigned char lead = (unsigned char)s[i - 1];
+	size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+	if (n - (i - 1) < need)
+		s[i - 1] = '\0';
+}
+
+/* Make a message one line: control characters become spaces, the end a whole character. */
+static void sync_oneline(char *s)
+{
+	for (char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	sync_utf8_end(s);
+}
+
+/* Copy up to `max` bytes of s into out (cut at a character boundary). */
 static void sync_line(char *out, size_t outlen, const char *s, size_t max)
 {
 	size_t j = 0;
 	for (size_t i = 0; s && s[i] && i < max && j + 1 < outlen; i++)
-		out[j++] = (unsigned char)s[i] < 0x20 ? ' ' : s[i];
-	if (outlen)
+		out[j++] = s[i];
+	if (outlen) {
 		out[j] = '\0';
+		sync_oneline(out);
+	}
+}
+
+/* The import summary of a parsed answer: itself, or DHIS2's {"response": {...}}. */
+static json_t *sync_summary(json_t *j)
+{
+	json_t *r = json_object_get(j, "response");
+	return json_is_object(r) ? r : j;
 }
 
 /* The summary's conflicts as "object: value; ..." into message (or the description). */
@@ -47,6 +79,7 @@ enum sync_outcome sync_classify(const struct sync_answer *ans, char *message, si
 	if (ans->transport_error) {
 		snprintf(message, msglen, "no answer: %s",
 			 ans->transport_message ? ans->transport_message : "transport error");
+		sync_oneline(message);
 		return ans->permanent ? SO_FAILED : SO_RETRY;
 	}
 	long st = ans->status;
@@ -54,23 +87,25 @@ enum sync_outcome sync_classify(const struct sync_answer *ans, char *message, si
 	if (st == 408 || st == 429 || (st >= 500 && st <= 599)) {
 		snprintf(message, msglen, "HTTP %ld (will retry)%s%s", st, *excerpt ? ": " : "",
 			 excerpt);
+		sync_oneline(message);
 		return SO_RETRY;
 	}
 	if (st < 200 || st >= 300) {
 		json_t *j = ans->body ? json_loadb(ans->body, ans->body_len, 0, NULL) : NULL;
-		if (j && json_object_get(j, "conflicts")) {
+		if (j && json_object_get(sync_summary(j), "conflicts")) {
 			char c[400];
-			sync_conflicts(j, c, sizeof(c));
+			sync_conflicts(sync_summary(j), c, sizeof(c));
 			snprintf(message, msglen, "HTTP %ld: %s", st, c);
 		} else {
 			snprintf(message, msglen, "HTTP %ld%s%s", st, *excerpt ? ": " : "", excerpt);
 		}
 		json_decref(j);
+		sync_oneline(message);
 		return SO_FAILED;
 	}
 	json_t *j = ans->body ? json_loadb(ans->body, ans->body_len, 0, NULL) : NULL;
 	/* DHIS2 answers an import summary, sometimes wrapped as {"response": {...}} */
-	json_t *summary = j && json_object_get(j, "response") ? json_object_get(j, "response") : j;
+	json_t *summary = j ? sync_summary(j) : NULL;
 	const char *status = json_string_value(json_object_get(summary, "status"));
 	enum sync_outcome o;
 	if (!status) {
@@ -88,6 +123,7 @@ enum sync_outcome sync_classify(const struct sync_answer *ans, char *message, si
 		o = SO_FAILED;
 	}
 	json_decref(j);
+	sync_oneline(message);
 	return o;
 }
 
