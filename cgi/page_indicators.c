@@ -276,7 +276,7 @@ static struct tv *ind_target_row(struct http_request *req, const struct ind_page
 	tv_set_str(a, t, "levels", levels[c->ind->levels & 7]);
 	tv_set_int(a, t, "failing_count", ag->failing);
 	tv_set_int(a, t, "missing", ag->missing);
-	tv_set_int(a, t, "judged", ag->judged);
+	tv_set_bool(a, t, "judged", ag->judged > 0);
 	struct tv *fails = tv_set(a, t, "failing", tv_list(a));
 	for (size_t i = 0; i < r->nschools && fails->u.list.n < IND_FAILING_SHOWN; i++) {
 		const struct ms_val *v = &r->schools[i].vals[k];
