@@ -1,4 +1,5 @@
-/* cmd_indicators.c — tianbao-admin indicators (check, load, list) and report (an indicator table). */
+/* cmd_indicators.c — tianbao-admin indicators (check, load, list) and report (an indicator table).
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -43,7 +44,8 @@ static bool ind_read_files(struct ind_sets *s, int n, char **files)
 		char err[1024];
 		FILE *f = fopen(files[i], "rb");
 		if (!f) {
-			fprintf(stderr, "tianbao-admin: cannot open %s: %s\n", files[i], strerror(errno));
+			fprintf(stderr, "tianbao-admin: cannot open %s: %s\n", files[i],
+			        strerror(errno));
 			ok = false;
 			continue;
 		}
@@ -83,15 +85,16 @@ static int ind_load_or_check(struct admin_opts *o, int argc, char **argv, bool s
 	struct form_set *forms = form_set_load_db(&db, err, sizeof(err));
 	struct ind_sets *s = forms ? ind_sets_new(forms) : NULL;
 	if (!forms)
-		fprintf(stderr, "tianbao-admin: the stored forms do not load (load the forms first): %s\n",
-			err);
+		fprintf(stderr,
+		        "tianbao-admin: the stored forms do not load (load the forms first): %s\n",
+		        err);
 	else if (s && ind_read_files(s, argc - optind, argv + optind)) {
 		if (!store || ind_store(&db, s, ADMIN_ACTOR, err, sizeof(err))) {
 			size_t n = 0;
 			for (size_t i = 0; i < s->nsets; i++)
 				n += s->sets[i]->ninds;
-			printf("%s %zu indicator set%s, %zu indicators\n", store ? "loaded" : "checked",
-			       s->nsets, s->nsets == 1 ? "" : "s", n);
+			printf("%s %zu indicator set%s, %zu indicators\n",
+			       store ? "loaded" : "checked", s->nsets, s->nsets == 1 ? "" : "s", n);
 			rc = 0;
 		} else {
 			fprintf(stderr, "tianbao-admin: %s\n", err);
@@ -119,7 +122,7 @@ static int ind_check_cmd(struct admin_opts *o, int argc, char **argv)
 
 /* Open the database and parse the stored forms and indicators; 0 or an exit code. */
 static int ind_open(struct admin_opts *o, struct db *db, struct form_set **forms,
-		    struct ind_sets **defs)
+                    struct ind_sets **defs)
 {
 	char err[1024];
 	int rc = admin_open_at(o, db, 6);
@@ -158,16 +161,17 @@ static int ind_list_cmd(struct admin_opts *o, int argc, char **argv)
 			const struct ind_def *d = &defs->sets[i]->inds[k];
 			char stages[64] = "", th[160] = "";
 			for (int st = 0; st <= IND_NSTAGES; st++) {
-				bool used = st == IND_WHOLE ? !d->stages
-							    : (d->stages & (1u << st)) != 0;
+				bool used =
+				    st == IND_WHOLE ? !d->stages : (d->stages & (1u << st)) != 0;
 				if (!used)
 					continue;
 				size_t n = strlen(th);
-				snprintf(th + n, sizeof(th) - n, "%s%g", n ? " " : "", d->threshold[st]);
+				snprintf(th + n, sizeof(th) - n, "%s%g", n ? " " : "",
+				         d->threshold[st]);
 				if (st != IND_WHOLE) {
 					n = strlen(stages);
-					snprintf(stages + n, sizeof(stages) - n, "%s%s", n ? " " : "",
-						 form_stage_prefix(1u << st));
+					snprintf(stages + n, sizeof(stages) - n, "%s%s",
+					         n ? " " : "", form_stage_prefix(1u << st));
 				}
 			}
 			admin_csv_field(stdout, defs->sets[i]->code, ',');
@@ -186,8 +190,8 @@ static int ind_list_cmd(struct admin_opts *o, int argc, char **argv)
 
 /* One report row. */
 static void report_row(const char *level, const char *code, const char *name,
-		       const struct ms_col *c, const char *value, const double *num,
-		       const double *den, const char *threshold, int pass)
+                       const struct ms_col *c, const char *value, const double *num,
+                       const double *den, const char *threshold, int pass)
 {
 	char n[40] = "", d[40] = "";
 	if (num)
@@ -230,10 +234,10 @@ static void report_group(const struct ms_result *r, const struct ms_group *g, co
 static int report_cmd(struct admin_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {{"period", required_argument, NULL, 'p'},
-					     {"unit", required_argument, NULL, 'u'},
-					     {"provisional", no_argument, NULL, 'v'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"unit", required_argument, NULL, 'u'},
+	                                     {"provisional", no_argument, NULL, 'v'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *period = NULL, *unit = NULL;
 	bool provisional = false;
 	int c;
@@ -285,18 +289,20 @@ static int report_cmd(struct admin_opts *o, int argc, char **argv)
 				if (v->state == MV_OK)
 					snprintf(val, sizeof(val), "%.10g", v->value);
 				snprintf(t, sizeof(t), "%.10g", r.cols[k].threshold);
-				report_row("school", s->school->code, s->school->name, &r.cols[k], val,
-					   v->known ? &v->num : NULL, v->known ? &v->den : NULL, t,
-					   v->pass);
+				report_row("school", s->school->code, s->school->name, &r.cols[k],
+				           val, v->known ? &v->num : NULL,
+				           v->known ? &v->den : NULL, t, v->pass);
 			}
 			for (size_t si = 0; si < defs->nsets; si++)
 				for (int st = 0; st < IND_NSTAGES; st++) {
-					static const char *const names[] = {"", "MISSING", "PASS", "FAIL"};
+					static const char *const names[] = {"", "MISSING", "PASS",
+					                                    "FAIL"};
 					unsigned char vd = s->verdict[si * IND_NSTAGES + st];
 					struct ms_col col = {.set = defs->sets[si], .st = st};
 					if (vd != VD_NONE)
-						report_row("verdict", s->school->code, s->school->name, &col,
-							   names[vd], NULL, NULL, "", vd == VD_PASS);
+						report_row("verdict", s->school->code,
+						           s->school->name, &col, names[vd], NULL,
+						           NULL, "", vd == VD_PASS);
 				}
 		}
 		for (size_t i = 0; i < r.ncounties; i++)

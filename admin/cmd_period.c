@@ -32,14 +32,12 @@ struct period_opts {
 /* Parse the options of an action; only those in `allowed` are accepted, and
  * `npos` positional arguments must follow. -1 to go on, else the exit code. */
 static int period_parse(int argc, char **argv, const char *usage, const char *allowed, int npos,
-			struct period_opts *po)
+                        struct period_opts *po)
 {
-	static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
-					     {"opens", required_argument, NULL, 'o'},
-					     {"closes", required_argument, NULL, 'c'},
-					     {"forms", required_argument, NULL, 'f'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"name", required_argument, NULL, 'n'},   {"opens", required_argument, NULL, 'o'},
+	    {"closes", required_argument, NULL, 'c'}, {"forms", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	memset(po, 0, sizeof(*po));
 	int c;
 	optind = 0;
@@ -68,9 +66,9 @@ static bool period_time(const char *what, const char *s, bool end, long long *ou
 	if (s && period_parse_time(s, end, out))
 		return true;
 	fprintf(stderr,
-		"tianbao-admin: --%s '%s' is not a time: use YYYY-MM-DD or 'YYYY-MM-DD HH:MM' "
-		"(China Standard Time)\n",
-		what, s ? s : "");
+	        "tianbao-admin: --%s '%s' is not a time: use YYYY-MM-DD or 'YYYY-MM-DD HH:MM' "
+	        "(China Standard Time)\n",
+	        what, s ? s : "");
 	return false;
 }
 
@@ -100,7 +98,8 @@ static int period_add_cmd(struct admin_opts *o, int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (!po.name || !po.opens || !po.closes || !po.forms) {
-		fprintf(stderr, "tianbao-admin: period add needs --name, --opens, --closes and --forms\n");
+		fprintf(stderr,
+		        "tianbao-admin: period add needs --name, --opens, --closes and --forms\n");
 		fputs(period_usage_add, stderr);
 		return 2;
 	}
@@ -186,13 +185,14 @@ static int period_list_cmd(struct admin_opts *o, int argc, char **argv)
 			for (size_t k = 0; k < list[i].nforms; k++) {
 				size_t len = strlen(forms);
 				snprintf(forms + len, sizeof(forms) - len, "%s%s", k ? " " : "",
-					 list[i].forms[k]);
+				         list[i].forms[k]);
 			}
 			admin_csv_field(stdout, list[i].code, ',');
 			admin_csv_field(stdout, list[i].name, ',');
-			admin_csv_field(stdout, period_format_time(list[i].opens_at, t1, sizeof(t1)), ',');
-			admin_csv_field(stdout, period_format_time(list[i].closes_at, t2, sizeof(t2)),
-					',');
+			admin_csv_field(stdout,
+			                period_format_time(list[i].opens_at, t1, sizeof(t1)), ',');
+			admin_csv_field(stdout,
+			                period_format_time(list[i].closes_at, t2, sizeof(t2)), ',');
 			admin_csv_field(stdout, forms, ',');
 			admin_csv_field(stdout, windows[period_window(&list[i], now)], '\n');
 		}

@@ -40,7 +40,7 @@ static char *values_read(const char *path, size_t *len)
 			char *bigger = cap > DVS_MAX_BYTES ? NULL : realloc(buf, cap * 2);
 			if (!bigger) {
 				fprintf(stderr, "tianbao-admin: %s: larger than %d MiB\n", path,
-					DVS_MAX_BYTES >> 20);
+				        DVS_MAX_BYTES >> 20);
 				free(buf);
 				buf = NULL;
 				break;
@@ -53,7 +53,7 @@ static char *values_read(const char *path, size_t *len)
 		if (got == 0) {
 			if (ferror(in)) {
 				fprintf(stderr, "tianbao-admin: cannot read %s: %s\n", path,
-					strerror(errno));
+				        strerror(errno));
 				free(buf);
 				buf = NULL;
 			}
@@ -69,15 +69,16 @@ static char *values_read(const char *path, size_t *len)
 static int values_import(struct admin_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {{"state", required_argument, NULL, 's'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	enum wf_state state = WS_DRAFT;
 	int c;
 	optind = 0;
 	while ((c = admin_getopt(argc, argv, opts, "s", values_usage_import)) > 0) {
 		state = wf_state_parse(optarg);
 		if (state != WS_DRAFT && state != WS_SUBMITTED && state != WS_APPROVED) {
-			fprintf(stderr, "tianbao-admin: --state must be draft, submitted or approved\n");
+			fprintf(stderr,
+			        "tianbao-admin: --state must be draft, submitted or approved\n");
 			return 2;
 		}
 	}
@@ -110,8 +111,8 @@ static int values_import(struct admin_opts *o, int argc, char **argv)
 	}
 	long stored = dvs_import(&db, fs, sets, n, state, ADMIN_ACTOR, path, stderr);
 	if (stored >= 0) {
-		printf("%s: imported %ld data value set%s as %s\n", path, stored, stored == 1 ? "" : "s",
-		       wf_state_code(state));
+		printf("%s: imported %ld data value set%s as %s\n", path, stored,
+		       stored == 1 ? "" : "s", wf_state_code(state));
 		rc = 0;
 	}
 out:

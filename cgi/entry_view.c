@@ -13,9 +13,9 @@ struct view {
 	const struct entry_sub *sub;
 	const struct form_def *form;
 	const char *url;
-	const char *const *raw;          /* values shown */
+	const char *const *raw; /* values shown */
 	const struct validate_out *out;
-	unsigned char *in_form;          /* per slot: an applicable field of this form */
+	unsigned char *in_form; /* per slot: an applicable field of this form */
 	bool editable;
 	const struct review_return *ret; /* the reviewer's comments to show, or NULL */
 };
@@ -222,7 +222,7 @@ static bool view_grid(const struct view *w, const struct form_section *sec, stru
 		bool any = false;
 		for (size_t k = 0; k < nst; k++) {
 			const char *code = arena_printf(a, "%s_%s", form_stage_prefix(stages[k]),
-							sec->columns[c]->code);
+			                                sec->columns[c]->code);
 			const struct form_field *f = form_field_find(e->set, code);
 			struct tv *cell = tv_push(a, cells, tv_map(a));
 			if (f && w->in_form[f->slot]) {
@@ -324,8 +324,7 @@ static struct tv *view_head(struct http_request *req, const struct entry *e, int
 		tv_set_int(a, ctx, "days_left", period_days_left(e->period.closes_at, now));
 	tv_set_int(a, ctx, "version", sub->version);
 	if (sub->updated_at) {
-		tv_set_str(a, ctx, "updated_at",
-			   view_time(a, sub->updated_at));
+		tv_set_str(a, ctx, "updated_at", view_time(a, sub->updated_at));
 		if (sub->updated_by)
 			tv_set_str(a, ctx, "updated_by", sub->updated_by);
 	}
@@ -336,7 +335,7 @@ static struct tv *view_head(struct http_request *req, const struct entry *e, int
 
 /* Mark the applicable fields of form i. */
 static unsigned char *view_in_form(struct arena *a, const struct entry *e,
-				   const struct form_def *form)
+                                   const struct form_def *form)
 {
 	size_t n = form_nslots(e->set);
 	unsigned char *in = arena_alloc(a, n ? n : 1);
@@ -348,7 +347,7 @@ static unsigned char *view_in_form(struct arena *a, const struct entry *e,
 
 /* Render the entry page. */
 void entry_view_render(struct http_request *req, const struct entry *e, int i, const char *url,
-		       const struct entry_view *v, const struct validate_out *out)
+                       const struct entry_view *v, const struct validate_out *out)
 {
 	struct arena *a = req->arena;
 	const struct form_def *form = form_find(e->set, e->subs[i].form_code);
@@ -405,8 +404,8 @@ static const char *view_shown(const char *raw)
 
 /* Render the comparison of the stored version with the user's. */
 void entry_view_conflict(struct http_request *req, const struct entry *e, int i, const char *url,
-			 const struct entry_save *mine, long long pending_id,
-			 const char *readonly_reason, int status)
+                         const struct entry_save *mine, long long pending_id,
+                         const char *readonly_reason, int status)
 {
 	struct arena *a = req->arena;
 	const struct entry_sub *sub = &e->subs[i];
@@ -453,7 +452,7 @@ void entry_view_conflict(struct http_request *req, const struct entry *e, int i,
 
 /* Render the history of one field. */
 void entry_view_history(struct http_request *req, const struct entry *e, int i, const char *url,
-			const struct form_field *f, const struct entry_change *list, size_t n)
+                        const struct form_field *f, const struct entry_change *list, size_t n)
 {
 	struct arena *a = req->arena;
 	struct tv *ctx = view_head(req, e, i, url);
@@ -484,8 +483,7 @@ void entry_view_tasks(struct http_request *req, struct tv *ctx, const struct ent
 	tv_set_str(a, p, "code", e->period.code);
 	tv_set_str(a, p, "name", e->period.name);
 	tv_set_str(a, p, "opens", view_time(a, e->period.opens_at));
-	tv_set_str(a, p, "closes",
-		   view_time(a, e->period.closes_at));
+	tv_set_str(a, p, "closes", view_time(a, e->period.closes_at));
 	enum period_window pw = period_window(&e->period, now);
 	tv_set_bool(a, p, "open", pw == PW_OPEN);
 	tv_set_bool(a, p, "not_yet", pw == PW_NOT_YET);
@@ -507,8 +505,8 @@ void entry_view_tasks(struct http_request *req, struct tv *ctx, const struct ent
 		tv_set_str(a, r, "code", form->code);
 		tv_set_str(a, r, "name", form->name);
 		tv_set_str(a, r, "url",
-			   arena_printf(a, "/schools/%s/%s/%s", e->school->code, e->period.code,
-					form->code));
+		           arena_printf(a, "/schools/%s/%s/%s", e->school->code, e->period.code,
+		                        form->code));
 		tv_set_str(a, r, "state_code", wf_state_code(s->state));
 		tv_set_str(a, r, "state_name", wf_state_name(s->state));
 		tv_set_int(a, r, "required_filled", o.required_filled);
@@ -518,14 +516,13 @@ void entry_view_tasks(struct http_request *req, struct tv *ctx, const struct ent
 		tv_set_int(a, r, "unexplained", o.unexplained);
 		tv_set_bool(a, r, "has_unexplained", o.unexplained > 0);
 		bool editable = wf_editable(s->state) && pw == PW_OPEN;
-		const char *action = !editable               ? "查看"
-				     : s->state == WS_NONE     ? "开始填报"
-				     : s->state == WS_RETURNED ? "修改后重新上报"
-							       : "继续填报";
+		const char *action = !editable                 ? "查看"
+		                     : s->state == WS_NONE     ? "开始填报"
+		                     : s->state == WS_RETURNED ? "修改后重新上报"
+		                                               : "继续填报";
 		tv_set_str(a, r, "action", action);
 		if (s->updated_at)
-			tv_set_str(a, r, "updated_at",
-				   view_time(a, s->updated_at));
+			tv_set_str(a, r, "updated_at", view_time(a, s->updated_at));
 	}
 	tv_set_bool(a, ctx, "has_tasks", tasks->u.list.n > 0);
 }

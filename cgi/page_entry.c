@@ -26,7 +26,7 @@ struct entry_page {
  * user whose scope the router (or the caller) has checked; answers 404/503
  * itself and returns false when it cannot. */
 static bool entry_page_load(struct http_request *req, const struct org_unit *school,
-			    const char *period_code, const char *form_code, struct entry_page *pg)
+                            const char *period_code, const char *form_code, struct entry_page *pg)
 {
 	struct arena *a = req->arena;
 	if (strcmp(school->kind, "school") != 0 || !period_code_valid(period_code)) {
@@ -82,7 +82,7 @@ static long long entry_param_int(const struct http_param *p, size_t n, const cha
  * ("v.<code>"), the 说明 ("x.<rule code with ':' as '.'>"), the version and
  * whether to submit. */
 static void entry_posted(struct arena *a, const struct entry_page *pg, const struct http_param *p,
-			 size_t n, struct entry_save *s)
+                         size_t n, struct entry_save *s)
 {
 	size_t nslots = form_nslots(pg->e.set);
 	const char **raw = arena_alloc(a, (nslots ? nslots : 1) * sizeof(*raw));
@@ -114,7 +114,7 @@ static void entry_posted(struct arena *a, const struct entry_page *pg, const str
 
 /* Why the school cannot change this form now (NULL when it can). */
 static const char *entry_readonly_reason(struct http_request *req, const struct entry_page *pg,
-					 long long now)
+                                         long long now)
 {
 	struct arena *a = req->arena;
 	const struct entry_sub *sub = &pg->e.subs[pg->i];
@@ -122,8 +122,11 @@ static const char *entry_readonly_reason(struct http_request *req, const struct 
 	if (strcmp(req->session->user.role, "school") != 0)
 		return "只读视图：只有本校的填报员可以修改本表。";
 	if (sub->state == WS_SUBMITTED)
-		return arena_printf(a, "本表已于 %s 上报，正在等待区县审核，不能修改。如需修改，请联系区县审核员退回。",
-				    period_format_time(sub->submitted_at, t, sizeof(t)));
+		return arena_printf(
+		    a,
+		    "本表已于 %s "
+		    "上报，正在等待区县审核，不能修改。如需修改，请联系区县审核员退回。",
+		    period_format_time(sub->submitted_at, t, sizeof(t)));
 	if (sub->state == WS_COUNTY_APPROVED)
 		return "本表已由区县审核通过，正在等待市级审核，不能修改。";
 	if (sub->state == WS_APPROVED)
@@ -131,10 +134,11 @@ static const char *entry_readonly_reason(struct http_request *req, const struct 
 	switch (period_window(&pg->e.period, now)) {
 	case PW_NOT_YET:
 		return arena_printf(a, "填报尚未开始：%s 开始填报。现在可以查看，但不能修改。",
-				    period_format_time(pg->e.period.opens_at, t, sizeof(t)));
+		                    period_format_time(pg->e.period.opens_at, t, sizeof(t)));
 	case PW_CLOSED:
-		return arena_printf(a, "填报已于 %s 截止，不能再修改。如确需修改，请联系区县教育局延长填报时间。",
-				    period_format_time(pg->e.period.closes_at, t, sizeof(t)));
+		return arena_printf(
+		    a, "填报已于 %s 截止，不能再修改。如确需修改，请联系区县教育局延长填报时间。",
+		    period_format_time(pg->e.period.closes_at, t, sizeof(t)));
 	default:
 		return NULL;
 	}
@@ -142,7 +146,7 @@ static const char *entry_readonly_reason(struct http_request *req, const struct 
 
 /* The notice for ?saved, ?submitted, ?blocked and ?restored after a redirect. */
 static const char *entry_notice(struct http_request *req, const struct entry_page *pg,
-				const struct validate_out *out)
+                                const struct validate_out *out)
 {
 	struct arena *a = req->arena;
 	const struct entry_sub *sub = &pg->e.subs[pg->i];
@@ -152,8 +156,9 @@ static const char *entry_notice(struct http_request *req, const struct entry_pag
 		return "登录超时前您提交的内容已恢复并保存为草稿，请检查后继续填写。";
 	if (http_param(req, "saved")) {
 		if (out->errors > 0)
-			return arena_printf(a, "已保存为草稿（第 %lld 版）。还有 %d 个错误，改正后才能上报。",
-					    sub->version, out->errors);
+			return arena_printf(
+			    a, "已保存为草稿（第 %lld 版）。还有 %d 个错误，改正后才能上报。",
+			    sub->version, out->errors);
 		return arena_printf(a, "已保存为草稿（第 %lld 版）。", sub->version);
 	}
 	return NULL;
@@ -164,9 +169,11 @@ static const char *entry_blocked(struct arena *a, const struct validate_out *out
 {
 	int req_missing = validate_missing(out);
 	int errors = out->errors - req_missing;
-	return arena_printf(a, "未能上报，已保存为草稿：还有 %d 个错误、%d 个警告未填写说明、%d 个必填项未填写。"
-			       "请按下方列出的问题逐项处理后再上报。",
-			    errors, out->unexplained, req_missing);
+	return arena_printf(
+	    a,
+	    "未能上报，已保存为草稿：还有 %d 个错误、%d 个警告未填写说明、%d 个必填项未填写。"
+	    "请按下方列出的问题逐项处理后再上报。",
+	    errors, out->unexplained, req_missing);
 }
 
 /* GET /schools/{code}/{period}/{form} — the entry page; ?pending=ID shows a kept save. */
@@ -185,7 +192,8 @@ void page_entry(struct http_request *req)
 		size_t n;
 		struct urlenc_limits lim = {4000, 128, 64 * 1024};
 		if (id <= 0 ||
-		    entry_pending_get(&req->app->db, a, req->session->user.id, id, &path, &body) != 1 ||
+		    entry_pending_get(&req->app->db, a, req->session->user.id, id, &path, &body) !=
+		        1 ||
 		    strcmp(path, pg.url) != 0 ||
 		    urlenc_parse(a, body, strlen(body), &lim, &p, &n) != URLENC_OK) {
 			http_redirect(req, pg.url);
@@ -194,7 +202,7 @@ void page_entry(struct http_request *req)
 		struct entry_save s;
 		entry_posted(a, &pg, p, n, &s);
 		entry_view_conflict(req, &pg.e, pg.i, pg.url, &s, id,
-				    entry_readonly_reason(req, &pg, now), 200);
+		                    entry_readonly_reason(req, &pg, now), 200);
 		return;
 	}
 	bool blocked = http_param(req, "blocked") != NULL;
@@ -202,8 +210,8 @@ void page_entry(struct http_request *req)
 	entry_check(a, &pg.e, pg.i, NULL, NULL, 0, blocked, &out);
 	struct review_return ret;
 	const struct entry_sub *sub = &pg.e.subs[pg.i];
-	bool returned = sub->state == WS_RETURNED &&
-			review_last_return(&req->app->db, a, sub->id, &ret) == 1;
+	bool returned =
+	    sub->state == WS_RETURNED && review_last_return(&req->app->db, a, sub->id, &ret) == 1;
 	struct entry_view v = {
 	    .status = 200,
 	    .readonly_reason = entry_readonly_reason(req, &pg, now),
@@ -216,8 +224,8 @@ void page_entry(struct http_request *req)
 }
 
 /* Render the page again with what the user posted and an error (nothing was saved). */
-static void entry_refused(struct http_request *req, struct entry_page *pg, const struct entry_save *s,
-			  int status, const char *error)
+static void entry_refused(struct http_request *req, struct entry_page *pg,
+                          const struct entry_save *s, int status, const char *error)
 {
 	struct validate_out out;
 	entry_check(req->arena, &pg->e, pg->i, s->raw, s->expl, s->nexpl, false, &out);
@@ -260,22 +268,27 @@ static void entry_do_save(struct http_request *req, struct entry_page *pg, struc
 		return;
 	case ER_READONLY:
 		entry_view_conflict(req, &pg->e, pg->i, pg->url, s, s->pending_id,
-				    entry_readonly_reason(req, pg, now), 409);
+		                    entry_readonly_reason(req, pg, now), 409);
 		return;
 	case ER_CLOSED:
-		entry_refused(req, pg, s, 403,
-			      period_window(&pg->e.period, now) == PW_NOT_YET
-				  ? arena_printf(a, "填报尚未开始（%s 开始），您的修改没有保存。您填写的内容仍在下方。",
-						 period_format_time(pg->e.period.opens_at, t, sizeof(t)))
-				  : arena_printf(a, "填报已于 %s 截止，您的修改没有保存。您填写的内容仍在下方，"
-						    "请联系区县教育局延长填报时间后再保存。",
-						 period_format_time(pg->e.period.closes_at, t, sizeof(t))));
+		entry_refused(
+		    req, pg, s, 403,
+		    period_window(&pg->e.period, now) == PW_NOT_YET
+		        ? arena_printf(
+		              a,
+		              "填报尚未开始（%s 开始），您的修改没有保存。您填写的内容仍在下方。",
+		              period_format_time(pg->e.period.opens_at, t, sizeof(t)))
+		        : arena_printf(a,
+		                       "填报已于 %s 截止，您的修改没有保存。您填写的内容仍在下方，"
+		                       "请联系区县教育局延长填报时间后再保存。",
+		                       period_format_time(pg->e.period.closes_at, t, sizeof(t))));
 		return;
 	case ER_DB:
 	default:
 		log_error("%s: save failed (user %s)", pg->url, req->session->user.login);
 		entry_refused(req, pg, s, 503,
-			      "保存失败：系统暂时繁忙，您的修改没有保存。您填写的内容仍在下方，请稍后再点击“保存草稿”。");
+		              "保存失败：系统暂时繁忙，您的修改没有保存。您填写的内容仍在下方，请稍"
+		              "后再点击“保存草稿”。");
 		return;
 	}
 }
@@ -316,7 +329,8 @@ const char *entry_resume(struct http_request *req, const struct user *u)
 	struct arena *a = req->arena;
 	long long id;
 	const char *path, *body;
-	if (entry_pending_next(&req->app->db, a, u->id, (long long)time(NULL), &id, &path, &body) != 1)
+	if (entry_pending_next(&req->app->db, a, u->id, (long long)time(NULL), &id, &path, &body) !=
+	    1)
 		return NULL;
 	const char *args[4];
 	size_t nargs = 0;

@@ -51,7 +51,7 @@ static bool export_xlsx_body(struct http_request *req, const struct export_table
 
 /* Answer with a table as a CSV or XLSX download (503 when it cannot be written). */
 void export_respond(struct http_request *req, const struct export_table *t, bool csv,
-		    const char *ascii_name, const char *name)
+                    const char *ascii_name, const char *name)
 {
 	if (csv) {
 		buf_reset(&req->res->body);
@@ -80,7 +80,9 @@ void page_export(struct http_request *req)
 	}
 	const struct form_set *set = app_forms(req->app);
 	struct period p;
-	int rc = !set ? -1 : period_code_valid(req->args[0]) ? period_get(&req->app->db, a, req->args[0], &p) : 0;
+	int rc = !set                              ? -1
+	         : period_code_valid(req->args[0]) ? period_get(&req->app->db, a, req->args[0], &p)
+	                                           : 0;
 	const struct form_def *form = rc == 1 ? form_find(set, req->args[1]) : NULL;
 	bool in_period = false;
 	for (size_t k = 0; form && k < p.nforms; k++)
@@ -94,11 +96,11 @@ void page_export(struct http_request *req)
 		return;
 	}
 	struct export_table t;
-	if (export_load(&req->app->db, a, set, &p, form->code, req->session->user.org_unit_id, &t) !=
-	    0) {
+	if (export_load(&req->app->db, a, set, &p, form->code, req->session->user.org_unit_id,
+	                &t) != 0) {
 		http_error(req, 503, NULL);
 		return;
 	}
 	export_respond(req, &t, csv, arena_printf(a, "%s-%s.%s", p.code, form->code, fmt),
-		       arena_printf(a, "%s-%s.%s", p.name, form->name, fmt));
+	               arena_printf(a, "%s-%s.%s", p.name, form->name, fmt));
 }

@@ -42,7 +42,7 @@ static int ind_decimals(const struct ms_col *c)
 static const char *ind_target(struct arena *a, const struct ms_col *c)
 {
 	return arena_printf(a, "%s %s", c->ind->dir == ID_GE ? "≥" : "≤",
-			    ind_num(a, c->threshold, 3));
+	                    ind_num(a, c->threshold, 3));
 }
 
 /* The form of each column's first field, for links to the submissions. */
@@ -53,8 +53,8 @@ static const char **ind_forms_of(struct arena *a, const struct ms_result *r)
 		int slots[16];
 		size_t n = expr_slots(r->cols[k].ind->num[r->cols[k].st], slots, 16);
 		for (size_t j = 0; j < n && j < 16 && !out[k]; j++) {
-			const struct form_def *f =
-			    form_field_form(r->defs->forms, form_field_at(r->defs->forms, slots[j]));
+			const struct form_def *f = form_field_form(
+			    r->defs->forms, form_field_at(r->defs->forms, slots[j]));
 			if (f)
 				out[k] = f->code;
 		}
@@ -72,8 +72,8 @@ static bool ind_page_load(struct http_request *req, long long scope_id, struct i
 	const char *code = http_param(req, "period");
 	pg->provisional = http_param(req, "provisional") != NULL;
 	int rc = !pg->defs ? -1
-		 : code	    ? (period_code_valid(code) ? period_get(&req->app->db, a, code, &pg->p) : 0)
-			    : period_current(&req->app->db, a, (long long)time(NULL), &pg->p);
+	         : code ? (period_code_valid(code) ? period_get(&req->app->db, a, code, &pg->p) : 0)
+	                : period_current(&req->app->db, a, (long long)time(NULL), &pg->p);
 	if (rc != 1) {
 		http_error(req, rc == 0 ? 404 : 503, rc == 0 ? "没有这个填报周期。" : NULL);
 		return false;
@@ -81,9 +81,10 @@ static bool ind_page_load(struct http_request *req, long long scope_id, struct i
 	rc = period_previous(&req->app->db, a, &pg->p, &pg->prev);
 	pg->has_prev = rc == 1;
 	if (rc < 0 ||
-	    ms_compute(&req->app->db, a, pg->defs, &pg->p, scope_id, pg->provisional, &pg->r) != 0 ||
+	    ms_compute(&req->app->db, a, pg->defs, &pg->p, scope_id, pg->provisional, &pg->r) !=
+	        0 ||
 	    (pg->has_prev && ms_compute(&req->app->db, a, pg->defs, &pg->prev, scope_id,
-					pg->provisional, &pg->rp) != 0)) {
+	                                pg->provisional, &pg->rp) != 0)) {
 		http_error(req, 503, NULL);
 		return false;
 	}
@@ -94,19 +95,19 @@ static bool ind_page_load(struct http_request *req, long long scope_id, struct i
 /* The link to a school's submission of a column's form: the review page for
  * reviewers and the admin, the entry page for the school. */
 static const char *ind_link(struct http_request *req, const struct ind_page *pg, size_t k,
-			    const char *school_code)
+                            const char *school_code)
 {
 	if (!pg->form_of[k])
 		return arena_printf(req->arena, "/schools/%s", school_code);
 	bool school = strcmp(req->session->user.role, "school") == 0;
-	return arena_printf(req->arena, "/schools/%s/%s/%s%s", school_code, pg->p.code, pg->form_of[k],
-			    school ? "" : "/review");
+	return arena_printf(req->arena, "/schools/%s/%s/%s%s", school_code, pg->p.code,
+	                    pg->form_of[k], school ? "" : "/review");
 }
 
 /* A bar chart (template partial "chart") of labelled values against a limit line. */
 static struct tv *ind_chart(struct arena *a, const char *title, const char *const *labels,
-			    const double *values, const bool *has, size_t n, double limit,
-			    bool lower_is_better, int decimals)
+                            const double *values, const bool *has, size_t n, double limit,
+                            bool lower_is_better, int decimals)
 {
 	double max = limit;
 	for (size_t i = 0; i < n; i++)
@@ -146,8 +147,8 @@ static struct tv *ind_chart(struct arena *a, const char *title, const char *cons
 }
 
 /* The 优质均衡 table of one set and stage over a group (the scope, or a county). */
-static struct tv *ind_balance_stage(struct http_request *req, const struct ind_page *pg,
-				    size_t si, int st)
+static struct tv *ind_balance_stage(struct http_request *req, const struct ind_page *pg, size_t si,
+                                    int st)
 {
 	struct arena *a = req->arena;
 	const struct ms_result *r = &pg->r;
@@ -177,12 +178,19 @@ static struct tv *ind_balance_stage(struct http_request *req, const struct ind_p
 		tv_set_str(a, row, "name", c->ind->name);
 		tv_set_str(a, row, "unit", c->ind->unit);
 		tv_set_str(a, row, "standard", ind_target(a, c));
-		tv_set_str(a, row, "value", ag->has_value ? ind_num(a, ag->value, ind_decimals(c)) : "—");
-		tv_set_str(a, row, "met", arena_printf(a, "%d/%d", ag->judged - ag->failing, ag->judged));
+		tv_set_str(a, row, "value",
+		           ag->has_value ? ind_num(a, ag->value, ind_decimals(c)) : "—");
+		tv_set_str(a, row, "met",
+		           arena_printf(a, "%d/%d", ag->judged - ag->failing, ag->judged));
 		tv_set_str(a, row, "cv", ag->has_cv ? ind_num(a, ag->cv, 3) : "—");
-		tv_set_str(a, row, "cv_class", ag->cv_pass == 1 ? "ok" : ag->cv_pass == 0 ? "bad" : "");
+		tv_set_str(a, row, "cv_class",
+		           ag->cv_pass == 1   ? "ok"
+		           : ag->cv_pass == 0 ? "bad"
+		                              : "");
 		tv_set_str(a, row, "cv_verdict",
-			   ag->cv_pass == 1 ? "达标" : ag->cv_pass == 0 ? "未达标" : "—");
+		           ag->cv_pass == 1   ? "达标"
+		           : ag->cv_pass == 0 ? "未达标"
+		                              : "—");
 		if (pg->has_prev && pg->rp.total.aggs[k].has_cv)
 			tv_set_str(a, row, "prev_cv", ind_num(a, pg->rp.total.aggs[k].cv, 3));
 		cv_all = cv_all && ag->cv_pass == 1;
@@ -195,7 +203,7 @@ static struct tv *ind_balance_stage(struct http_request *req, const struct ind_p
 	tv_set_str(a, t, "verdict_class", all ? "ok" : "bad");
 	tv_set(a, t, "chart",
 	       ind_chart(a, arena_printf(a, "%s 各项指标校际差异系数", form_stage_name(1u << st)),
-			 labels, cvs, has, n, set->cv_limit[st], true, 3));
+	                 labels, cvs, has, n, set->cv_limit[st], true, 3));
 	/* the schools that miss the verdict, with the indicators they miss */
 	struct tv *fails = tv_set(a, t, "failing_schools", tv_list(a));
 	for (size_t i = 0; i < r->nschools; i++) {
@@ -222,7 +230,8 @@ static struct tv *ind_balance_stage(struct http_request *req, const struct ind_p
 		tv_set_str(a, x, "code", s->school->code);
 		tv_set_str(a, x, "name", s->school->name);
 		tv_set_str(a, x, "why", vd == VD_MISSING ? "缺少数据" : "");
-		tv_set_str(a, x, "missed", missed.len ? arena_strndup(a, missed.data, missed.len) : "");
+		tv_set_str(a, x, "missed",
+		           missed.len ? arena_strndup(a, missed.data, missed.len) : "");
 		tv_set_str(a, x, "url", ind_link(req, pg, link, s->school->code));
 		buf_free(&missed);
 	}
@@ -242,7 +251,8 @@ static struct tv *ind_balance_stage(struct http_request *req, const struct ind_p
 		tv_set_int(a, x, "in_scope", cg->in_scope[vi]);
 		tv_set_int(a, x, "passing", cg->passing[vi]);
 		tv_set_str(a, x, "cv", arena_printf(a, "%d/%d", cv_ok, cv_n));
-		bool ok = cv_ok == cv_n && cg->in_scope[vi] > 0 && cg->passing[vi] == cg->in_scope[vi];
+		bool ok =
+		    cv_ok == cv_n && cg->in_scope[vi] > 0 && cg->passing[vi] == cg->in_scope[vi];
 		tv_set_str(a, x, "cls", ok ? "ok" : "bad");
 		tv_set_str(a, x, "verdict", ok ? "达标" : "未达标");
 	}
@@ -251,7 +261,7 @@ static struct tv *ind_balance_stage(struct http_request *req, const struct ind_p
 
 /* One row of the targets table. */
 static struct tv *ind_target_row(struct http_request *req, const struct ind_page *pg, size_t k,
-				 bool city)
+                                 bool city)
 {
 	struct arena *a = req->arena;
 	const struct ms_result *r = &pg->r;
@@ -259,7 +269,8 @@ static struct tv *ind_target_row(struct http_request *req, const struct ind_page
 	const struct ms_agg *ag = &r->total.aggs[k];
 	struct tv *t = tv_map(a);
 	const char *stage = c->st == IND_WHOLE ? NULL : form_stage_name(1u << c->st);
-	tv_set_str(a, t, "name", stage ? arena_printf(a, "%s（%s）", c->ind->name, stage) : c->ind->name);
+	tv_set_str(a, t, "name",
+	           stage ? arena_printf(a, "%s（%s）", c->ind->name, stage) : c->ind->name);
 	tv_set_str(a, t, "unit", c->ind->unit);
 	tv_set_str(a, t, "target", ind_target(a, c));
 	tv_set_str(a, t, "value", ag->has_value ? ind_num(a, ag->value, ind_decimals(c)) : "—");
@@ -271,8 +282,9 @@ static struct tv *ind_target_row(struct http_request *req, const struct ind_page
 		tv_set_str(a, t, "document", c->ind->document);
 	if (c->ind->note)
 		tv_set_str(a, t, "note", c->ind->note);
-	static const char *const levels[] = {"", "学校", "区县", "学校、区县", "全市",
-					     "学校、全市", "区县、全市", "学校、区县、全市"};
+	static const char *const levels[] = {
+	    "",     "学校",       "区县",       "学校、区县",
+	    "全市", "学校、全市", "区县、全市", "学校、区县、全市"};
 	tv_set_str(a, t, "levels", levels[c->ind->levels & 7]);
 	tv_set_int(a, t, "failing_count", ag->failing);
 	tv_set_int(a, t, "missing", ag->missing);
@@ -299,7 +311,8 @@ static struct tv *ind_target_row(struct http_request *req, const struct ind_page
 			const struct ms_agg *cg = &r->counties[i].aggs[k];
 			struct tv *x = tv_push(a, cs, tv_map(a));
 			tv_set_str(a, x, "name", r->counties[i].name);
-			tv_set_str(a, x, "value", cg->has_value ? ind_num(a, cg->value, ind_decimals(c)) : "—");
+			tv_set_str(a, x, "value",
+			           cg->has_value ? ind_num(a, cg->value, ind_decimals(c)) : "—");
 			bool ok = cg->has_value && ms_meets(cg->value, c->threshold, c->ind->dir);
 			tv_set_str(a, x, "cls", !cg->has_value ? "" : ok ? "ok" : "bad");
 			labels[i] = r->counties[i].name;
@@ -308,7 +321,8 @@ static struct tv *ind_target_row(struct http_request *req, const struct ind_page
 		}
 		tv_set(a, t, "chart",
 		       ind_chart(a, arena_printf(a, "各区县%s", c->ind->name), labels, vals, has,
-				 r->ncounties, c->threshold, c->ind->dir == ID_LE, ind_decimals(c)));
+		                 r->ncounties, c->threshold, c->ind->dir == ID_LE,
+		                 ind_decimals(c)));
 	}
 	return t;
 }
@@ -342,8 +356,9 @@ static struct tv *ind_context(struct http_request *req, const struct ind_page *p
 	tv_set_int(a, ctx, "schools", (long long)pg->r.nschools);
 	tv_set_int(a, ctx, "with_data", with_data);
 	tv_set_int(a, ctx, "provisional_schools", provisional);
-	tv_set_str(a, ctx, "query", arena_printf(a, "period=%s%s", pg->p.code,
-						  pg->provisional ? "&provisional=1" : ""));
+	tv_set_str(
+	    a, ctx, "query",
+	    arena_printf(a, "period=%s%s", pg->p.code, pg->provisional ? "&provisional=1" : ""));
 	return ctx;
 }
 
@@ -367,12 +382,12 @@ static void ind_school_page(struct http_request *req, struct ind_page *pg, struc
 		struct tv *t = tv_push(a, rows, tv_map(a));
 		const char *stage = c->st == IND_WHOLE ? NULL : form_stage_name(1u << c->st);
 		tv_set_str(a, t, "set", c->set->name);
-		tv_set_str(a, t, "name", stage ? arena_printf(a, "%s（%s）", c->ind->name, stage)
-					       : c->ind->name);
+		tv_set_str(a, t, "name",
+		           stage ? arena_printf(a, "%s（%s）", c->ind->name, stage) : c->ind->name);
 		tv_set_str(a, t, "unit", c->ind->unit);
 		tv_set_str(a, t, "target", ind_target(a, c));
 		tv_set_str(a, t, "value",
-			   v->state == MV_OK ? ind_num(a, v->value, ind_decimals(c)) : "缺少数据");
+		           v->state == MV_OK ? ind_num(a, v->value, ind_decimals(c)) : "缺少数据");
 		bool ok = v->state == MV_OK && ms_meets(v->value, c->threshold, c->ind->dir);
 		tv_set_str(a, t, "cls", v->state != MV_OK ? "" : ok ? "ok" : "bad");
 		tv_set_str(a, t, "verdict", v->state != MV_OK ? "—" : ok ? "达标" : "未达标");
@@ -381,7 +396,8 @@ static void ind_school_page(struct http_request *req, struct ind_page *pg, struc
 	struct tv *verdicts = tv_set(a, ctx, "verdicts", tv_list(a));
 	for (size_t si = 0; si < r->defs->nsets; si++)
 		for (int st = 0; st < IND_NSTAGES; st++) {
-			static const char *const names[] = {"", "缺少数据，暂不能判断", "达标", "未达标"};
+			static const char *const names[] = {"", "缺少数据，暂不能判断", "达标",
+			                                    "未达标"};
 			unsigned char vd = s->verdict[si * IND_NSTAGES + st];
 			if (vd == VD_NONE)
 				continue;
@@ -445,9 +461,17 @@ void page_indicators(struct http_request *req)
 /* The 优质均衡 table as rows: set, stage, indicator, standard, value, schools meeting, CV. */
 static void ind_balance_table(struct arena *a, const struct ms_result *r, struct export_table *t)
 {
-	static const char *const head[] = {"指标体系", "学段", "指标", "单位", "标准", "数值",
-					   "达标学校数", "参评学校数", "差异系数", "差异系数标准",
-					   "差异系数是否达标"};
+	static const char *const head[] = {"指标体系",
+	                                   "学段",
+	                                   "指标",
+	                                   "单位",
+	                                   "标准",
+	                                   "数值",
+	                                   "达标学校数",
+	                                   "参评学校数",
+	                                   "差异系数",
+	                                   "差异系数标准",
+	                                   "差异系数是否达标"};
 	t->sheet = "优质均衡";
 	t->ncols = sizeof(head) / sizeof(head[0]);
 	t->headers = arena_alloc(a, sizeof(head));
@@ -465,11 +489,11 @@ static void ind_balance_table(struct arena *a, const struct ms_result *r, struct
 		row[3].text = c->ind->unit;
 		row[4] = (struct export_cell){"", true, c->threshold};
 		row[5] = ag->has_value ? (struct export_cell){"", true, ag->value}
-				       : (struct export_cell){"", false, 0};
+		                       : (struct export_cell){"", false, 0};
 		row[6] = (struct export_cell){"", true, ag->judged - ag->failing};
 		row[7] = (struct export_cell){"", true, ag->judged};
 		row[8] = ag->has_cv ? (struct export_cell){"", true, ag->cv}
-				    : (struct export_cell){"", false, 0};
+		                    : (struct export_cell){"", false, 0};
 		row[9] = (struct export_cell){"", true, c->set->cv_limit[c->st]};
 		row[10].text = ag->cv_pass == 1 ? "是" : ag->cv_pass == 0 ? "否" : "";
 		for (size_t j = 0; j < t->ncols; j++)
@@ -491,9 +515,9 @@ static void ind_school_table(struct arena *a, const struct ms_result *r, struct 
 		const struct ms_col *c = &r->cols[k];
 		t->headers[4 + k] =
 		    c->st == IND_WHOLE
-			? arena_printf(a, "%s（%s）", c->ind->name, c->ind->unit)
-			: arena_printf(a, "%s %s（%s）", form_stage_name(1u << c->st), c->ind->name,
-				       c->ind->unit);
+		        ? arena_printf(a, "%s（%s）", c->ind->name, c->ind->unit)
+		        : arena_printf(a, "%s %s（%s）", form_stage_name(1u << c->st), c->ind->name,
+		                       c->ind->unit);
 	}
 	t->rows = arena_alloc(a, (r->nschools ? r->nschools : 1) * sizeof(*t->rows));
 	for (size_t i = 0; i < r->nschools; i++) {
@@ -507,9 +531,9 @@ static void ind_school_table(struct arena *a, const struct ms_result *r, struct 
 		for (size_t k = 0; k < r->ncols; k++) {
 			const struct ms_val *v = &s->vals[k];
 			row[4 + k] = v->state == MV_OK
-					 ? (struct export_cell){arena_printf(a, "%.10g", v->value), true,
-								v->value}
-					 : (struct export_cell){"", false, 0};
+			                 ? (struct export_cell){arena_printf(a, "%.10g", v->value),
+			                                        true, v->value}
+			                 : (struct export_cell){"", false, 0};
 		}
 		t->rows[t->nrows++] = row;
 	}
@@ -537,8 +561,8 @@ void page_indicators_export(struct http_request *req)
 		ind_school_table(a, &pg.r, &t);
 	const char *label = balance ? "优质均衡资源配置指标" : "学校指标";
 	export_respond(req, &t, csv,
-		       arena_printf(a, "%s-%s-indicators-%s.%s", pg.p.code, req->session->user.org_code,
-				    table, fmt),
-		       arena_printf(a, "%s-%s-%s%s.%s", req->session->user.org_name, pg.p.name, label,
-				    pg.provisional ? "（含待审核）" : "", fmt));
+	               arena_printf(a, "%s-%s-indicators-%s.%s", pg.p.code,
+	                            req->session->user.org_code, table, fmt),
+	               arena_printf(a, "%s-%s-%s%s.%s", req->session->user.org_name, pg.p.name,
+	                            label, pg.provisional ? "（含待审核）" : "", fmt));
 }

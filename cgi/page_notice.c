@@ -17,7 +17,8 @@ void page_notices(struct http_request *req)
 	struct notice *list;
 	size_t n;
 	long long now = (long long)time(NULL);
-	if (notice_list(&req->app->db, a, u->id, u->org_unit_id, now, NOTICE_PAGE, &list, &n) != 0) {
+	if (notice_list(&req->app->db, a, u->id, u->org_unit_id, now, NOTICE_PAGE, &list, &n) !=
+	    0) {
 		http_error(req, 503, NULL);
 		return;
 	}
@@ -30,16 +31,17 @@ void page_notices(struct http_request *req)
 		struct tv *r = tv_push(a, rows, tv_map(a));
 		tv_set_str(a, r, "text", list[i].text);
 		tv_set_str(a, r, "kind", list[i].kind);
-		tv_set_str(a, r, "at", arena_strdup(a, period_format_time(list[i].at, t, sizeof(t))));
+		tv_set_str(a, r, "at",
+		           arena_strdup(a, period_format_time(list[i].at, t, sizeof(t))));
 		tv_set_bool(a, r, "unread", !list[i].read);
 		unread = unread || !list[i].read;
 		if (list[i].school_code) {
 			/* the school goes to its form; reviewers to the review page */
 			bool school = u->role[0] == 's';
 			tv_set_str(a, r, "url",
-				   arena_printf(a, "/schools/%s/%s/%s%s", list[i].school_code,
-						list[i].period_code, list[i].form_code,
-						school ? "" : "/review"));
+			           arena_printf(a, "/schools/%s/%s/%s%s", list[i].school_code,
+			                        list[i].period_code, list[i].form_code,
+			                        school ? "" : "/review"));
 		}
 	}
 	tv_set_bool(a, ctx, "has_unread", unread);

@@ -26,9 +26,9 @@ struct overview_query {
 /* Sort order of states: not started first, approved last. */
 static int overview_state_rank(enum wf_state s)
 {
-	static const int rank[WF_NSTATES] = {[WS_NONE] = 0,      [WS_DRAFT] = 1,
-					     [WS_RETURNED] = 2,  [WS_SUBMITTED] = 3,
-					     [WS_COUNTY_APPROVED] = 4, [WS_APPROVED] = 5};
+	static const int rank[WF_NSTATES] = {
+	    [WS_NONE] = 0,      [WS_DRAFT] = 1,           [WS_RETURNED] = 2,
+	    [WS_SUBMITTED] = 3, [WS_COUNTY_APPROVED] = 4, [WS_APPROVED] = 5};
 	return rank[s];
 }
 
@@ -70,7 +70,8 @@ static int overview_cmp(const void *x, const void *y, void *arg)
 		c = overview_state_rank(a->cells[s->form].state) -
 		    overview_state_rank(b->cells[s->form].state);
 	else if (strcmp(key, "submitted") == 0)
-		c = (a->last_submitted > b->last_submitted) - (a->last_submitted < b->last_submitted);
+		c = (a->last_submitted > b->last_submitted) -
+		    (a->last_submitted < b->last_submitted);
 	else if (strcmp(key, "overdue") == 0) {
 		long long i = overview_overdue(a, s->closes_at, s->now);
 		long long j = overview_overdue(b, s->closes_at, s->now);
@@ -83,7 +84,7 @@ static int overview_cmp(const void *x, const void *y, void *arg)
 
 /* Does a row pass the filters? */
 static bool overview_keep(const struct overview_row *r, const struct overview_query *q, int form,
-			  size_t nforms, long long closes_at, long long now)
+                          size_t nforms, long long closes_at, long long now)
 {
 	const struct org_unit *s = r->school;
 	if (q->type && *q->type && overview_strcmp(s->school_type, q->type) != 0)
@@ -107,7 +108,7 @@ static bool overview_keep(const struct overview_row *r, const struct overview_qu
 /* The link of a page of the overview with the query changed: sort by `sort`
  * (toggling the direction when it is already the key). */
 static const char *overview_link(struct arena *a, const struct overview_query *q, const char *sort,
-				 const char *form)
+                                 const char *form)
 {
 	struct buf b = BUF_INIT;
 	buf_puts(&b, "/review?");
@@ -124,8 +125,8 @@ static const char *overview_link(struct arena *a, const struct overview_query *q
 		buf_urlencode(&b, form, strlen(form));
 		buf_putc(&b, '&');
 	}
-	bool same = q->sort && strcmp(q->sort, sort) == 0 &&
-		    (!form || overview_strcmp(q->form, form) == 0);
+	bool same =
+	    q->sort && strcmp(q->sort, sort) == 0 && (!form || overview_strcmp(q->form, form) == 0);
 	buf_printf(&b, "sort=%s%s", sort, same && !q->desc ? "&dir=desc" : "");
 	const char *s = arena_strndup(a, b.data, b.len);
 	buf_free(&b);
@@ -134,8 +135,8 @@ static const char *overview_link(struct arena *a, const struct overview_query *q
 
 /* One school row of the table. */
 static struct tv *overview_row_tv(struct http_request *req, const struct period *p,
-				  const struct overview_row *r, bool city, long long now,
-				  unsigned role, int levels)
+                                  const struct overview_row *r, bool city, long long now,
+                                  unsigned role, int levels)
 {
 	struct arena *a = req->arena;
 	const struct org_unit *s = r->school;
@@ -151,14 +152,16 @@ static struct tv *overview_row_tv(struct http_request *req, const struct period 
 	long long overdue = overview_overdue(r, p->closes_at, now);
 	if (overdue)
 		tv_set_int(a, t, "overdue", overdue);
-	tv_set_str(a, t, "class", overdue && !r->started ? "late-none"
-				  : overdue	       ? "late"
-				  : !r->started	       ? "not-started"
-						       : "");
+	tv_set_str(a, t, "class",
+	           overdue && !r->started ? "late-none"
+	           : overdue              ? "late"
+	           : !r->started          ? "not-started"
+	                                  : "");
 	if (r->last_submitted) {
 		char buf[32];
-		tv_set_str(a, t, "submitted",
-			   arena_strdup(a, period_format_time(r->last_submitted, buf, sizeof(buf))));
+		tv_set_str(
+		    a, t, "submitted",
+		    arena_strdup(a, period_format_time(r->last_submitted, buf, sizeof(buf))));
 	}
 	struct tv *cells = tv_set(a, t, "cells", tv_list(a));
 	for (size_t k = 0; k < p->nforms; k++) {
@@ -167,18 +170,19 @@ static struct tv *overview_row_tv(struct http_request *req, const struct period 
 		tv_set_str(a, x, "state_code", wf_state_code(c->state));
 		tv_set_str(a, x, "state_name", wf_state_name(c->state));
 		tv_set_str(a, x, "url",
-			   arena_printf(a, "/schools/%s/%s/%s%s", s->code, p->code, p->forms[k],
-					c->id ? "/review" : ""));
+		           arena_printf(a, "/schools/%s/%s/%s%s", s->code, p->code, p->forms[k],
+		                        c->id ? "/review" : ""));
 		if (c->id) {
 			tv_set_int(a, x, "errors", c->errors);
 			tv_set_int(a, x, "warnings", c->warnings);
 			tv_set_bool(a, x, "has_problems", c->errors > 0 || c->warnings > 0);
 		}
 		const char *why;
-		bool approvable = c->id && wf_next(c->state, WA_APPROVE, role, levels, &why) != WS_NONE;
+		bool approvable =
+		    c->id && wf_next(c->state, WA_APPROVE, role, levels, &why) != WS_NONE;
 		if (approvable) {
-			tv_set_str(a, x, "bulk", arena_printf(a, "%s:%s:%lld", s->code, p->forms[k],
-							      c->version));
+			tv_set_str(a, x, "bulk",
+			           arena_printf(a, "%s:%s:%lld", s->code, p->forms[k], c->version));
 			tv_set_bool(a, x, "clean", c->errors == 0 && c->unexplained == 0);
 		}
 	}
@@ -187,12 +191,15 @@ static struct tv *overview_row_tv(struct http_request *req, const struct period 
 
 /* The filter choices: states, school types and 城乡 groups, each marked when chosen. */
 static void overview_choices(struct arena *a, struct tv *ctx, const struct overview_query *q,
-			     const struct period *p, const struct form_set *set)
+                             const struct period *p, const struct form_set *set)
 {
-	static const char *const states[][2] = {
-	    {"none", "未填写"},	   {"draft", "草稿"},	 {"submitted", "已上报（待审核）"},
-	    {"county_approved", "区县已审核"}, {"returned", "已退回"}, {"approved", "已审核"},
-	    {"late", "逾期未完成"}};
+	static const char *const states[][2] = {{"none", "未填写"},
+	                                        {"draft", "草稿"},
+	                                        {"submitted", "已上报（待审核）"},
+	                                        {"county_approved", "区县已审核"},
+	                                        {"returned", "已退回"},
+	                                        {"approved", "已审核"},
+	                                        {"late", "逾期未完成"}};
 	struct tv *list = tv_set(a, ctx, "state_choices", tv_list(a));
 	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
 		struct tv *c = tv_push(a, list, tv_map(a));
@@ -201,7 +208,7 @@ static void overview_choices(struct arena *a, struct tv *ctx, const struct overv
 		tv_set_bool(a, c, "selected", overview_strcmp(q->state, states[i][0]) == 0);
 	}
 	static const char *const types[] = {"111", "211", "218", "311", "312", "341", "342", "345",
-					    "361", "362", "365", "366", "511", "512", "513", "514"};
+	                                    "361", "362", "365", "366", "511", "512", "513", "514"};
 	list = tv_set(a, ctx, "type_choices", tv_list(a));
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		struct tv *c = tv_push(a, list, tv_map(a));
@@ -228,7 +235,7 @@ static void overview_choices(struct arena *a, struct tv *ctx, const struct overv
 
 /* The counts at the top: per form, how many schools reported, were approved, ... */
 static void overview_counts(struct arena *a, struct tv *ctx, const struct period *p,
-			    const struct form_set *set, const struct overview_row *rows, size_t n)
+                            const struct form_set *set, const struct overview_row *rows, size_t n)
 {
 	struct tv *list = tv_set(a, ctx, "counts", tv_list(a));
 	for (size_t k = 0; k < p->nforms; k++) {
@@ -255,9 +262,12 @@ void page_overview(struct http_request *req)
 	const struct user *u = &req->session->user;
 	long long now = (long long)time(NULL);
 	struct overview_query q = {
-	    .period = http_param(req, "period"), .form = http_param(req, "form"),
-	    .state = http_param(req, "state"),	 .type = http_param(req, "type"),
-	    .ur = http_param(req, "ur"),	 .sort = http_param(req, "sort"),
+	    .period = http_param(req, "period"),
+	    .form = http_param(req, "form"),
+	    .state = http_param(req, "state"),
+	    .type = http_param(req, "type"),
+	    .ur = http_param(req, "ur"),
+	    .sort = http_param(req, "sort"),
 	};
 	const char *dir = http_param(req, "dir");
 	q.desc = dir && strcmp(dir, "desc") == 0;
@@ -265,10 +275,11 @@ void page_overview(struct http_request *req)
 	tv_set_str(a, ctx, "page_title", arena_printf(a, "%s · 学校列表", u->org_name));
 	const struct form_set *set = app_forms(req->app);
 	struct period p;
-	int rc = !set ? -1
-		 : q.period && *q.period
-		     ? (period_code_valid(q.period) ? period_get(&req->app->db, a, q.period, &p) : 0)
-		     : period_current(&req->app->db, a, now, &p);
+	int rc =
+	    !set ? -1
+	    : q.period && *q.period
+	        ? (period_code_valid(q.period) ? period_get(&req->app->db, a, q.period, &p) : 0)
+	        : period_current(&req->app->db, a, now, &p);
 	if (rc < 0) {
 		http_error(req, 503, NULL);
 		return;
@@ -285,8 +296,8 @@ void page_overview(struct http_request *req)
 	for (size_t k = 0; q.form && k < p.nforms; k++)
 		if (strcmp(p.forms[k], q.form) == 0)
 			form = (int)k;
-	struct overview_sort so = {.q = &q, .form = form >= 0 ? (size_t)form : 0,
-				   .closes_at = p.closes_at, .now = now};
+	struct overview_sort so = {
+	    .q = &q, .form = form >= 0 ? (size_t)form : 0, .closes_at = p.closes_at, .now = now};
 	if (q.sort && strcmp(q.sort, "form") == 0 && form < 0)
 		q.sort = "code";
 	qsort_r(rows, n, sizeof(*rows), overview_cmp, &so);
@@ -298,7 +309,7 @@ void page_overview(struct http_request *req)
 		if (rc == 1 && !overview_keep(&rows[i], &q, form, p.nforms, p.closes_at, now))
 			continue;
 		struct tv *row = overview_row_tv(req, &p, &rows[i], city, now, role,
-						 req->app->cfg.approval_levels);
+		                                 req->app->cfg.approval_levels);
 		tv_push(a, list, row);
 		shown++;
 		for (size_t k = 0; k < p.nforms; k++)
@@ -314,7 +325,8 @@ void page_overview(struct http_request *req)
 		struct tv *pt = tv_set(a, ctx, "period", tv_map(a));
 		tv_set_str(a, pt, "code", p.code);
 		tv_set_str(a, pt, "name", p.name);
-		tv_set_str(a, pt, "closes", arena_strdup(a, period_format_time(p.closes_at, t, sizeof(t))));
+		tv_set_str(a, pt, "closes",
+		           arena_strdup(a, period_format_time(p.closes_at, t, sizeof(t))));
 		tv_set_bool(a, pt, "closed", now >= p.closes_at);
 		struct tv *heads = tv_set(a, ctx, "form_heads", tv_list(a));
 		for (size_t k = 0; k < p.nforms; k++) {
@@ -341,7 +353,7 @@ void page_overview(struct http_request *req)
 	static const char *const sorts[] = {"code", "name", "type", "ur", "submitted", "overdue"};
 	for (size_t i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++)
 		tv_set_str(a, ctx, arena_printf(a, "sort_%s", sorts[i]),
-			   overview_link(a, &q, sorts[i], NULL));
+		           overview_link(a, &q, sorts[i], NULL));
 	if (http_param(req, "bulk_done"))
 		tv_set_str(a, ctx, "notice", "批量审核已完成，结果见下方。");
 	http_render(req, 200, "review_overview", ctx);
@@ -398,24 +410,26 @@ void page_overview_bulk(struct http_request *req)
 		tv_set_str(a, item, "name", k >= 0 ? school.name : v);
 		if (k >= 0 && (e.subs[k].errors > 0 || e.subs[k].unexplained > 0)) {
 			tv_set_str(a, item, "why",
-				   e.subs[k].errors > 0
-				       ? arena_printf(a, "有 %d 个错误，请逐份审核后退回。", e.subs[k].errors)
-				       : arena_printf(a, "有 %d 个警告没有说明，请逐份审核。",
-						      e.subs[k].unexplained));
+			           e.subs[k].errors > 0
+			               ? arena_printf(a, "有 %d 个错误，请逐份审核后退回。",
+			                              e.subs[k].errors)
+			               : arena_printf(a, "有 %d 个警告没有说明，请逐份审核。",
+			                              e.subs[k].unexplained));
 			tv_push(a, skipped, item);
 			continue;
 		}
 		struct review_decision d = {.school_code = v,
-					    .period_code = period,
-					    .form_code = form,
-					    .action = WA_APPROVE,
-					    .version = version,
-					    .actor = &req->session->user,
-					    .levels = req->app->cfg.approval_levels,
-					    .now = (long long)time(NULL)};
+		                            .period_code = period,
+		                            .form_code = form,
+		                            .action = WA_APPROVE,
+		                            .version = version,
+		                            .actor = &req->session->user,
+		                            .levels = req->app->cfg.approval_levels,
+		                            .now = (long long)time(NULL)};
 		char err[256];
 		bool notfound;
-		enum wf_state to = review_decide(&req->app->db, a, set, &d, &notfound, err, sizeof(err));
+		enum wf_state to =
+		    review_decide(&req->app->db, a, set, &d, &notfound, err, sizeof(err));
 		if (to == WS_NONE) {
 			tv_set_str(a, item, "why", arena_strdup(a, err));
 			tv_push(a, skipped, item);
@@ -427,6 +441,7 @@ void page_overview_bulk(struct http_request *req)
 	tv_set_int(a, ctx, "approved_count", (long long)done->u.list.n);
 	tv_set_int(a, ctx, "skipped_count", (long long)skipped->u.list.n);
 	tv_set_bool(a, ctx, "none", seen == 0);
-	tv_set_str(a, ctx, "back", period ? arena_printf(a, "/review?period=%s", period) : "/review");
+	tv_set_str(a, ctx, "back",
+	           period ? arena_printf(a, "/review?period=%s", period) : "/review");
 	http_render(req, 200, "review_bulk", ctx);
 }

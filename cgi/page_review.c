@@ -15,7 +15,7 @@
 struct review_view {
 	int status;
 	const char *notice, *error;
-	const char *reason;                   /* typed, after a refusal */
+	const char *reason;                    /* typed, after a refusal */
 	const struct review_comment *comments; /* typed, after a refusal */
 	size_t ncomments;
 };
@@ -44,20 +44,22 @@ static struct tv *review_figures(struct arena *a, const struct entry *e)
 		tv_set_str(a, t, "stage", form_stage_name(bit));
 		tv_set_str(a, t, "students", has_st ? validate_fmt_num(a, st, 0) : "—");
 		tv_set_str(a, t, "per_class",
-			   has_st && review_num(e, arena_printf(a, "%s_classes", pre), &cl) && cl > 0
-			       ? validate_fmt_num(a, st / cl, 1)
-			       : "—");
+		           has_st && review_num(e, arena_printf(a, "%s_classes", pre), &cl) &&
+		                   cl > 0
+		               ? validate_fmt_num(a, st / cl, 1)
+		               : "—");
 		tv_set_str(a, t, "per_teacher",
-			   has_st && review_num(e, arena_printf(a, "%s_teachers", pre), &te) && te > 0
-			       ? validate_fmt_num(a, st / te, 1)
-			       : "—");
+		           has_st && review_num(e, arena_printf(a, "%s_teachers", pre), &te) &&
+		                   te > 0
+		               ? validate_fmt_num(a, st / te, 1)
+		               : "—");
 	}
 	return list;
 }
 
 /* The old value of a field changed since the return, or NULL when unchanged. */
 static const char *review_changed(const struct review_change *ch, size_t n, const char *code,
-				  const char *now, bool *changed)
+                                  const char *now, bool *changed)
 {
 	*changed = false;
 	for (size_t k = 0; k < n; k++)
@@ -71,9 +73,9 @@ static const char *review_changed(const struct review_change *ch, size_t n, cons
 
 /* One row of the values table. */
 static struct tv *review_row(struct arena *a, const struct entry *e, const struct form_field *f,
-			     const struct validate_out *out, const char *url,
-			     const struct review_change *ch, size_t nch, const struct review_view *v,
-			     bool can_comment)
+                             const struct validate_out *out, const char *url,
+                             const struct review_change *ch, size_t nch,
+                             const struct review_view *v, bool can_comment)
 {
 	struct tv *t = tv_map(a);
 	const char *raw = e->cur.raw[f->slot];
@@ -92,9 +94,11 @@ static struct tv *review_row(struct arena *a, const struct entry *e, const struc
 		tv_set_str(a, t, "prev", prev);
 	if ((f->type == FT_INTEGER || f->type == FT_DECIMAL) && e->has_prev &&
 	    e->prev.present[f->slot] && e->cur.present[f->slot] && e->prev.num[f->slot] > 0) {
-		double pct = (e->cur.num[f->slot] - e->prev.num[f->slot]) / e->prev.num[f->slot] * 100;
-		tv_set_str(a, t, "change",
-			   arena_printf(a, "%s%s%%", pct > 0 ? "+" : "", validate_fmt_num(a, pct, 1)));
+		double pct =
+		    (e->cur.num[f->slot] - e->prev.num[f->slot]) / e->prev.num[f->slot] * 100;
+		tv_set_str(
+		    a, t, "change",
+		    arena_printf(a, "%s%s%%", pct > 0 ? "+" : "", validate_fmt_num(a, pct, 1)));
 		tv_set_bool(a, t, "big_change", fabs(pct) > 30);
 	}
 	struct tv *issues = tv_set(a, t, "issues", tv_list(a));
@@ -130,7 +134,7 @@ static struct tv *review_row(struct arena *a, const struct entry *e, const struc
 
 /* Render the review page of form i of e. */
 static void review_render(struct http_request *req, const struct entry *e, int i, const char *url,
-			  const struct review_view *v)
+                          const struct review_view *v)
 {
 	struct arena *a = req->arena;
 	const struct entry_sub *sub = &e->subs[i];
@@ -139,7 +143,8 @@ static void review_render(struct http_request *req, const struct entry *e, int i
 	int levels = req->app->cfg.approval_levels;
 	char t[32];
 	struct tv *ctx = tv_map(a);
-	tv_set_str(a, ctx, "page_title", arena_printf(a, "审核 · %s · %s", form->name, e->school->name));
+	tv_set_str(a, ctx, "page_title",
+	           arena_printf(a, "审核 · %s · %s", form->name, e->school->name));
 	tv_set_str(a, ctx, "url", url);
 	tv_set_str(a, ctx, "school_code", e->school->code);
 	tv_set_str(a, ctx, "school_name", e->school->name);
@@ -151,7 +156,7 @@ static void review_render(struct http_request *req, const struct entry *e, int i
 	tv_set_int(a, ctx, "version", sub->version);
 	if (sub->submitted_at)
 		tv_set_str(a, ctx, "submitted_at",
-			   arena_strdup(a, period_format_time(sub->submitted_at, t, sizeof(t))));
+		           arena_strdup(a, period_format_time(sub->submitted_at, t, sizeof(t))));
 	if (e->has_prev)
 		tv_set_str(a, ctx, "prev_name", e->prev_period.name);
 	if (v->notice)
@@ -170,8 +175,8 @@ static void review_render(struct http_request *req, const struct entry *e, int i
 	tv_set_bool(a, ctx, "can_reopen", reopen);
 	tv_set_bool(a, ctx, "can_decide", approve || ret || reopen);
 	tv_set_str(a, ctx, "approve_label",
-		   levels == 2 && sub->state == WS_SUBMITTED ? "区县审核通过（报市级审核）"
-							      : "审核通过");
+	           levels == 2 && sub->state == WS_SUBMITTED ? "区县审核通过（报市级审核）"
+	                                                     : "审核通过");
 	/* the last return, and what moved since */
 	struct review_return rr;
 	struct review_change *ch = NULL;
@@ -232,8 +237,9 @@ static void review_render(struct http_request *req, const struct entry *e, int i
 		if (ob[0].last_error)
 			tv_set_str(a, d, "error", ob[0].last_error);
 		if (ob[0].delivered_at)
-			tv_set_str(a, d, "at", arena_strdup(a, period_format_time(ob[0].delivered_at, t,
-										   sizeof(t))));
+			tv_set_str(
+			    a, d, "at",
+			    arena_strdup(a, period_format_time(ob[0].delivered_at, t, sizeof(t))));
 	}
 	tv_set_bool(a, ctx, "started", sub->id != 0);
 	http_render(req, v->status, "review", ctx);
@@ -295,11 +301,11 @@ void page_review_decide(struct http_request *req)
 {
 	struct arena *a = req->arena;
 	struct review_decision d = {.school_code = req->unit->code,
-				    .period_code = req->args[1],
-				    .form_code = req->args[2],
-				    .actor = &req->session->user,
-				    .levels = req->app->cfg.approval_levels,
-				    .now = (long long)time(NULL)};
+	                            .period_code = req->args[1],
+	                            .form_code = req->args[2],
+	                            .actor = &req->session->user,
+	                            .levels = req->app->cfg.approval_levels,
+	                            .now = (long long)time(NULL)};
 	int action = wf_action_parse(http_form(req, "action"));
 	const char *version = http_form(req, "version");
 	char *end = NULL;
@@ -334,8 +340,8 @@ void page_review_decide(struct http_request *req)
 	}
 	if (to != WS_NONE) {
 		const char *done = to == WS_RETURNED ? "returned" : wf_state_code(to);
-		http_redirect(req, arena_printf(a, "/schools/%s/%s/%s/review?done=%s", req->unit->code,
-						req->args[1], req->args[2], done));
+		http_redirect(req, arena_printf(a, "/schools/%s/%s/%s/review?done=%s",
+		                                req->unit->code, req->args[1], req->args[2], done));
 		return;
 	}
 	struct entry e;
@@ -345,9 +351,9 @@ void page_review_decide(struct http_request *req)
 		return;
 	bool missing_reason = action != WA_APPROVE && (!d.reason || !*validate_trim(a, d.reason));
 	struct review_view v = {.status = missing_reason ? 422 : 409,
-				.error = arena_strdup(a, err),
-				.reason = d.reason,
-				.comments = d.comments,
-				.ncomments = d.ncomments};
+	                        .error = arena_strdup(a, err),
+	                        .reason = d.reason,
+	                        .comments = d.comments,
+	                        .ncomments = d.ncomments};
 	review_render(req, &e, i, url, &v);
 }

@@ -55,8 +55,9 @@ void page_sync(struct http_request *req)
 		tv_set_str(a, t, "school_name", r->school_name);
 		tv_set_str(a, t, "county", r->county_name);
 		tv_set_str(a, t, "form", r->form_name);
-		tv_set_str(a, t, "review_url", arena_printf(a, "/schools/%s/%s/%s/review", r->school_code,
-							      r->period_code, r->form_code));
+		tv_set_str(a, t, "review_url",
+		           arena_printf(a, "/schools/%s/%s/%s/review", r->school_code,
+		                        r->period_code, r->form_code));
 		tv_set_int(a, t, "version", r->version);
 		tv_set_str(a, t, "key", r->idem_key);
 		tv_set_str(a, t, "state_code", outbox_state_code(r->state));
@@ -67,8 +68,8 @@ void page_sync(struct http_request *req)
 		if (r->last_error)
 			tv_set_str(a, t, "error", r->last_error);
 		if (r->reply)
-			tv_set_str(a, t, "reply", arena_strndup(a, r->reply,
-								strnlen(r->reply, SYNC_REPLY_SHOWN)));
+			tv_set_str(a, t, "reply",
+			           arena_strndup(a, r->reply, strnlen(r->reply, SYNC_REPLY_SHOWN)));
 		tv_set_str(a, t, "created", sync_time(a, r->created_at));
 		if (r->state == OB_PENDING)
 			tv_set_str(a, t, "next", sync_time(a, r->next_attempt_at));
@@ -91,7 +92,7 @@ void page_sync_retry(struct http_request *req)
 		return;
 	}
 	if (!outbox_retry(&req->app->db, id, req->session->user.login, (long long)time(NULL), err,
-			  sizeof(err))) {
+	                  sizeof(err))) {
 		http_error(req, 409, err);
 		return;
 	}

@@ -13,9 +13,9 @@
 #include "period.h"
 #include "validate.h"
 
-#define DVS_MAX_CODE 64       /* bytes of dataSet, period, orgUnit, dataElement */
-#define DVS_MAX_COMMENT 2000  /* bytes of a comment as read (the 说明 keeps 200 characters) */
-#define DVS_MAX_VALUE 10000   /* bytes of one value */
+#define DVS_MAX_CODE 64      /* bytes of dataSet, period, orgUnit, dataElement */
+#define DVS_MAX_COMMENT 2000 /* bytes of a comment as read (the 说明 keeps 200 characters) */
+#define DVS_MAX_VALUE 10000  /* bytes of one value */
 
 /* A JSON scalar as text in the arena: strings as they are, integers and reals
  * in decimal, booleans as true/false; NULL for null; "" with *bad for others. */
@@ -38,13 +38,13 @@ static const char *dvs_text(struct arena *a, json_t *v, bool *bad)
 
 /* A required short string member of an object. */
 static const char *dvs_code(struct arena *a, json_t *o, const char *key, size_t set_no, char *err,
-			    size_t errlen)
+                            size_t errlen)
 {
 	json_t *v = json_object_get(o, key);
 	if (!json_is_string(v) || json_string_length(v) == 0 ||
 	    json_string_length(v) > DVS_MAX_CODE) {
-		snprintf(err, errlen, "set %zu: \"%s\" must be a string of 1 to %d bytes", set_no, key,
-			 DVS_MAX_CODE);
+		snprintf(err, errlen, "set %zu: \"%s\" must be a string of 1 to %d bytes", set_no,
+		         key, DVS_MAX_CODE);
 		return NULL;
 	}
 	return arena_strndup(a, json_string_value(v), json_string_length(v));
@@ -52,7 +52,7 @@ static const char *dvs_code(struct arena *a, json_t *o, const char *key, size_t 
 
 /* One data value of set `set_no`. */
 static bool dvs_parse_value(struct arena *a, json_t *o, const struct dvs_set *s, size_t set_no,
-			    size_t k, struct dvs_value *out, char *err, size_t errlen)
+                            size_t k, struct dvs_value *out, char *err, size_t errlen)
 {
 	if (!json_is_object(o)) {
 		snprintf(err, errlen, "set %zu: dataValues[%zu] is not an object", set_no, k);
@@ -64,25 +64,28 @@ static bool dvs_parse_value(struct arena *a, json_t *o, const struct dvs_set *s,
 	bool bad;
 	out->value = dvs_text(a, json_object_get(o, "value"), &bad);
 	if (bad || (out->value && strlen(out->value) > DVS_MAX_VALUE)) {
-		snprintf(err, errlen, "set %zu: dataElement %s: the value must be a string, number "
-				      "or boolean of at most %d bytes",
-			 set_no, out->element, DVS_MAX_VALUE);
+		snprintf(err, errlen,
+		         "set %zu: dataElement %s: the value must be a string, number "
+		         "or boolean of at most %d bytes",
+		         set_no, out->element, DVS_MAX_VALUE);
 		return false;
 	}
 	out->comment = dvs_text(a, json_object_get(o, "comment"), &bad);
 	if (bad || (out->comment && strlen(out->comment) > DVS_MAX_COMMENT)) {
-		snprintf(err, errlen, "set %zu: dataElement %s: the comment must be a string of at "
-				      "most %d bytes",
-			 set_no, out->element, DVS_MAX_COMMENT);
+		snprintf(err, errlen,
+		         "set %zu: dataElement %s: the comment must be a string of at "
+		         "most %d bytes",
+		         set_no, out->element, DVS_MAX_COMMENT);
 		return false;
 	}
 	/* per-value period and orgUnit (allowed by DHIS2) must agree with the set's */
 	json_t *p = json_object_get(o, "period"), *u = json_object_get(o, "orgUnit");
 	if ((p && (!json_is_string(p) || strcmp(json_string_value(p), s->period) != 0)) ||
 	    (u && (!json_is_string(u) || strcmp(json_string_value(u), s->org_unit) != 0))) {
-		snprintf(err, errlen, "set %zu: dataElement %s: a value's period and orgUnit must "
-				      "be the set's",
-			 set_no, out->element);
+		snprintf(err, errlen,
+		         "set %zu: dataElement %s: a value's period and orgUnit must "
+		         "be the set's",
+		         set_no, out->element);
 		return false;
 	}
 	return true;
@@ -90,7 +93,7 @@ static bool dvs_parse_value(struct arena *a, json_t *o, const struct dvs_set *s,
 
 /* One data value set. */
 static bool dvs_parse_set(struct arena *a, json_t *o, size_t set_no, struct dvs_set *s, char *err,
-			  size_t errlen)
+                          size_t errlen)
 {
 	memset(s, 0, sizeof(*s));
 	if (!json_is_object(o)) {
@@ -106,22 +109,23 @@ static bool dvs_parse_set(struct arena *a, json_t *o, size_t set_no, struct dvs_
 		s->complete_date = arena_strdup(a, json_string_value(cd));
 	json_t *vals = json_object_get(o, "dataValues");
 	if (!json_is_array(vals) || json_array_size(vals) > DVS_MAX_VALUES) {
-		snprintf(err, errlen, "set %zu: \"dataValues\" must be an array of at most %d values",
-			 set_no, DVS_MAX_VALUES);
+		snprintf(err, errlen,
+		         "set %zu: \"dataValues\" must be an array of at most %d values", set_no,
+		         DVS_MAX_VALUES);
 		return false;
 	}
 	s->nvalues = json_array_size(vals);
 	s->values = arena_alloc(a, (s->nvalues ? s->nvalues : 1) * sizeof(*s->values));
 	for (size_t k = 0; k < s->nvalues; k++)
 		if (!dvs_parse_value(a, json_array_get(vals, k), s, set_no, k, &s->values[k], err,
-				     errlen))
+		                     errlen))
 			return false;
 	return true;
 }
 
 /* Parse a whole document. */
 bool dvs_parse(struct arena *a, const char *json, size_t len, struct dvs_set **sets, size_t *n,
-	       char *err, size_t errlen)
+               char *err, size_t errlen)
 {
 	json_error_t je;
 	bool ok = false;
@@ -137,15 +141,16 @@ bool dvs_parse(struct arena *a, const char *json, size_t len, struct dvs_set **s
 	json_t *list = json_object_get(root, "dataValueSets");
 	size_t count = list ? json_array_size(list) : 1;
 	if (!json_is_object(root) || (list && !json_is_array(list)) || count > DVS_MAX_SETS) {
-		snprintf(err, errlen, "expected an object with \"dataValueSets\" (an array of at most "
-				      "%d sets) or one data value set",
-			 DVS_MAX_SETS);
+		snprintf(err, errlen,
+		         "expected an object with \"dataValueSets\" (an array of at most "
+		         "%d sets) or one data value set",
+		         DVS_MAX_SETS);
 		goto out;
 	}
 	*sets = arena_alloc(a, (count ? count : 1) * sizeof(**sets));
 	for (size_t i = 0; i < count; i++)
-		if (!dvs_parse_set(a, list ? json_array_get(list, i) : root, i + 1, &(*sets)[i], err,
-				   errlen))
+		if (!dvs_parse_set(a, list ? json_array_get(list, i) : root, i + 1, &(*sets)[i],
+		                   err, errlen))
 			goto out;
 	*n = count;
 	ok = true;
@@ -161,10 +166,10 @@ struct dvs_target {
 	struct period period;
 	struct org_unit school;
 	const struct form_def *form;
-	const char **raw;      /* per slot: the given values (others NULL) */
-	unsigned char *given;  /* per slot: named by the set */
-	const char **comment;  /* per slot */
-	const char *key;       /* period, school and form, for finding repeats */
+	const char **raw;     /* per slot: the given values (others NULL) */
+	unsigned char *given; /* per slot: named by the set */
+	const char **comment; /* per slot */
+	const char *key;      /* period, school and form, for finding repeats */
 	size_t set_no;
 };
 
@@ -177,10 +182,10 @@ struct dvs_report {
 
 /* Print one problem of set `s` (number set_no). */
 static void dvs_problem(struct dvs_report *r, const struct dvs_set *s, size_t set_no,
-			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static void dvs_problem(struct dvs_report *r, const struct dvs_set *s, size_t set_no,
-			const char *fmt, ...)
+                        const char *fmt, ...)
 {
 	r->count++;
 	if (r->count > DVS_MAX_PROBLEMS) {
@@ -194,19 +199,21 @@ static void dvs_problem(struct dvs_report *r, const struct dvs_set *s, size_t se
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fprintf(r->out, "%s: set %zu (orgUnit %s, dataSet %s, period %s): %s\n", r->fname, set_no,
-		s->org_unit, s->data_set, s->period, msg);
+	        s->org_unit, s->data_set, s->period, msg);
 }
 
 /* Resolve and check one set (no writes). False when it has a problem. */
 static bool dvs_check_set(struct db *db, struct arena *a, const struct form_set *fs,
-			  const struct dvs_set *s, size_t set_no, struct dvs_target *t,
-			  struct dvs_report *r)
+                          const struct dvs_set *s, size_t set_no, struct dvs_target *t,
+                          struct dvs_report *r)
 {
 	size_t before = r->count;
 	t->set_no = set_no;
 	int rc = period_code_valid(s->period) ? period_get(db, a, s->period, &t->period) : 0;
 	if (rc != 1) {
-		dvs_problem(r, s, set_no, rc < 0 ? "database error" : "no such period (tianbao-admin period add)");
+		dvs_problem(r, s, set_no,
+		            rc < 0 ? "database error"
+		                   : "no such period (tianbao-admin period add)");
 		return false;
 	}
 	rc = ou_get_by_code(db, a, s->org_unit, &t->school);
@@ -219,8 +226,9 @@ static bool dvs_check_set(struct db *db, struct arena *a, const struct form_set 
 	for (size_t k = 0; t->form && k < t->period.nforms; k++)
 		in_period = in_period || strcmp(t->period.forms[k], s->data_set) == 0;
 	if (!in_period) {
-		dvs_problem(r, s, set_no, t->form ? "the period does not contain this form"
-						  : "no such form (dataSet)");
+		dvs_problem(r, s, set_no,
+		            t->form ? "the period does not contain this form"
+		                    : "no such form (dataSet)");
 		return false;
 	}
 	t->key = arena_printf(a, "%s\x1f%s\x1f%s", s->period, s->org_unit, s->data_set);
@@ -234,13 +242,14 @@ static bool dvs_check_set(struct db *db, struct arena *a, const struct form_set 
 		const struct dvs_value *v = &s->values[k];
 		const struct form_field *f = form_field_find(fs, v->element);
 		if (!f || form_field_form(fs, f) != t->form) {
-			dvs_problem(r, s, set_no, "dataElement %s is not a field of form %s", v->element,
-				    s->data_set);
+			dvs_problem(r, s, set_no, "dataElement %s is not a field of form %s",
+			            v->element, s->data_set);
 			continue;
 		}
 		if (!form_field_applies(f, t->school.school_type, bits)) {
-			dvs_problem(r, s, set_no, "dataElement %s does not apply to a school of type %s",
-				    v->element, t->school.school_type);
+			dvs_problem(r, s, set_no,
+			            "dataElement %s does not apply to a school of type %s",
+			            v->element, t->school.school_type);
 			continue;
 		}
 		if (t->given[f->slot]) {
@@ -251,7 +260,7 @@ static bool dvs_check_set(struct db *db, struct arena *a, const struct form_set 
 		enum validate_reason why;
 		if (validate_value(a, f, v->value, NULL, NULL, NULL, &why) == VS_BAD)
 			dvs_problem(r, s, set_no, "dataElement %s: value '%.60s' is %s", v->element,
-				    v->value, validate_reason_en(a, f, why));
+			            v->value, validate_reason_en(a, f, why));
 		t->raw[f->slot] = v->value;
 		t->comment[f->slot] = v->comment && *v->comment ? v->comment : NULL;
 	}
@@ -269,7 +278,7 @@ static int dvs_cmp_key(const void *x, const void *y)
 /* The 说明 after an import: the stored ones, and each given comment for every
  * warning that concerns its field. */
 static size_t dvs_expl(struct arena *a, const struct entry *e, int i, const struct dvs_target *t,
-		       const char *const *raw, struct validate_expl **out)
+                       const char *const *raw, struct validate_expl **out)
 {
 	struct validate_out v;
 	entry_check(a, e, i, raw, NULL, 0, false, &v);
@@ -294,8 +303,8 @@ static size_t dvs_expl(struct arena *a, const struct entry *e, int i, const stru
 
 /* Store one checked set inside the import's transaction. */
 static bool dvs_store(struct db *db, struct arena *a, const struct form_set *fs,
-		      const struct dvs_set *s, const struct dvs_target *t, const char *actor,
-		      long long now, struct dvs_report *r)
+                      const struct dvs_set *s, const struct dvs_target *t, const char *actor,
+                      long long now, struct dvs_report *r)
 {
 	struct entry e;
 	if (entry_open(db, a, fs, &t->period, &t->school, &e) != 0) {
@@ -305,7 +314,7 @@ static bool dvs_store(struct db *db, struct arena *a, const struct form_set *fs,
 	int i = entry_form(&e, s->data_set);
 	if (!wf_editable(e.subs[i].state)) {
 		dvs_problem(r, s, t->set_no, "the submission is %s and cannot be overwritten",
-			    wf_state_code(e.subs[i].state));
+		            wf_state_code(e.subs[i].state));
 		return false;
 	}
 	size_t nslots = form_nslots(fs);
@@ -327,8 +336,8 @@ static bool dvs_store(struct db *db, struct arena *a, const struct form_set *fs,
 
 /* Move one stored set to the wanted state. */
 static bool dvs_settle(struct db *db, struct arena *a, const struct form_set *fs,
-		       const struct dvs_set *s, const struct dvs_target *t, enum wf_state state,
-		       const char *actor, long long now, struct dvs_report *r)
+                       const struct dvs_set *s, const struct dvs_target *t, enum wf_state state,
+                       const char *actor, long long now, struct dvs_report *r)
 {
 	struct entry e;
 	if (entry_open(db, a, fs, &t->period, &t->school, &e) != 0) {
@@ -344,17 +353,24 @@ static bool dvs_settle(struct db *db, struct arena *a, const struct form_set *fs
 	int missing = validate_missing(&v);
 	int errors = v.errors - missing;
 	bool ok = state == WS_SUBMITTED ? validate_submittable(&v)
-					: v.errors == 0 && v.required_filled == v.required_total;
+	                                : v.errors == 0 && v.required_filled == v.required_total;
 	if (!sub->id || !ok) {
 		dvs_problem(r, s, t->set_no,
-			    "cannot be %s: %d errors, %d warnings without a comment, %d required "
-			    "fields empty",
-			    wf_state_code(state), errors, v.unexplained, missing);
+		            "cannot be %s: %d errors, %d warnings without a comment, %d required "
+		            "fields empty",
+		            wf_state_code(state), errors, v.unexplained, missing);
 		return false;
 	}
 	const char *why;
-	struct wf_move mv = {.id = sub->id, .from = sub->state, .version = -1, .action = WA_SUBMIT,
-			     .role = WR_SCHOOL, .levels = 1, .actor = actor, .now = now, .quiet = true};
+	struct wf_move mv = {.id = sub->id,
+	                     .from = sub->state,
+	                     .version = -1,
+	                     .action = WA_SUBMIT,
+	                     .role = WR_SCHOOL,
+	                     .levels = 1,
+	                     .actor = actor,
+	                     .now = now,
+	                     .quiet = true};
 	enum wf_state to = wf_apply(db, &mv, &why);
 	if (to != WS_NONE && state == WS_APPROVED) {
 		mv.from = to;
@@ -371,7 +387,7 @@ static bool dvs_settle(struct db *db, struct arena *a, const struct form_set *fs
 
 /* Check every set, then store all or nothing. */
 long dvs_import(struct db *db, const struct form_set *fs, const struct dvs_set *sets, size_t n,
-		enum wf_state state, const char *actor, const char *fname, FILE *errors)
+                enum wf_state state, const char *actor, const char *fname, FILE *errors)
 {
 	struct dvs_report r = {errors, fname, 0};
 	struct arena a, tmp;
@@ -388,7 +404,8 @@ long dvs_import(struct db *db, const struct form_set *fs, const struct dvs_set *
 	for (size_t i = 1; i < ok; i++)
 		if (strcmp(order[i]->key, order[i - 1]->key) == 0)
 			dvs_problem(&r, &sets[order[i]->set_no - 1], order[i]->set_no,
-				    "the same school, form and period as set %zu", order[i - 1]->set_no);
+			            "the same school, form and period as set %zu",
+			            order[i - 1]->set_no);
 	if (r.count)
 		goto out;
 	if (!db_begin_write(db)) {
@@ -412,7 +429,7 @@ long dvs_import(struct db *db, const struct form_set *fs, const struct dvs_set *
 out:
 	if (result < 0 && r.count)
 		fprintf(errors, "%s: %zu problem%s; nothing was imported\n", fname, r.count,
-			r.count == 1 ? "" : "s");
+		        r.count == 1 ? "" : "s");
 	arena_free(&tmp);
 	arena_free(&a);
 	return result;
@@ -423,7 +440,7 @@ out:
 /* Add `text` to the comment of every field of form `form` that the 说明 of
  * `code` concerns (a change warning's field, or a rule's fields). */
 static void dvs_comment(struct arena *a, const struct form_set *fs, const struct form_def *form,
-			const char *code, const char *text, const char **comments)
+                        const char *code, const char *text, const char **comments)
 {
 	const int *slots = NULL;
 	size_t n = 0;
@@ -463,9 +480,9 @@ char *dvs_payload(struct arena *a, const struct entry *e, int i, long long appro
 	period_format_time(approved_at, day, sizeof(day));
 	day[10] = '\0';
 	json_t *values = json_array();
-	json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:o}", "dataSet", form->code, "period",
-				 e->period.code, "orgUnit", e->school->code, "completeDate", day,
-				 "dataValues", values);
+	json_t *root =
+	    json_pack("{s:s, s:s, s:s, s:s, s:o}", "dataSet", form->code, "period", e->period.code,
+	              "orgUnit", e->school->code, "completeDate", day, "dataValues", values);
 	if (!root)
 		return NULL;
 	for (size_t k = 0; k < form->nfields; k++) {

@@ -13,7 +13,7 @@
 
 #define DVS_MAX_BYTES (64 * 1024 * 1024) /* one import file */
 #define DVS_MAX_SETS 100000
-#define DVS_MAX_VALUES 5000 /* data values of one set */
+#define DVS_MAX_VALUES 5000  /* data values of one set */
 #define DVS_MAX_PROBLEMS 200 /* problems printed before giving up */
 
 /* One data value: dataElement = field code, value as text, optional comment. */
@@ -39,7 +39,7 @@ struct dvs_set {
  * true). Everything is copied into `a`. False with an English message naming
  * the set (1-based) and the problem. */
 bool dvs_parse(struct arena *a, const char *json, size_t len, struct dvs_set **sets, size_t *n,
-	       char *err, size_t errlen);
+               char *err, size_t errlen);
 
 /* Import parsed sets as the admin's command line does (`tianbao-admin values
  * import`): every set is checked like a web save (the period, the school, the
@@ -55,7 +55,7 @@ bool dvs_parse(struct arena *a, const char *json, size_t len, struct dvs_set **s
  * needs; WS_APPROVED also approves them, which needs no errors and every
  * required field (warnings may stand). Returns the number of sets stored. */
 long dvs_import(struct db *db, const struct form_set *set, const struct dvs_set *sets, size_t n,
-		enum wf_state state, const char *actor, const char *fname, FILE *errors);
+                enum wf_state state, const char *actor, const char *fname, FILE *errors);
 
 struct entry;
 

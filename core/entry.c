@@ -31,7 +31,7 @@ static void entry_values_init(struct arena *a, size_t n, struct entry_values *v)
 
 /* Put one stored value into its slot (codes no longer in any form are skipped). */
 static void entry_values_put(struct arena *a, const struct form_set *set, struct entry_values *v,
-			     const char *code, const char *raw, const char *norm)
+                             const char *code, const char *raw, const char *norm)
 {
 	const struct form_field *f = form_field_find(set, code);
 	if (!f)
@@ -48,24 +48,24 @@ static void entry_values_put(struct arena *a, const struct form_set *set, struct
 
 /* Read the rows (field_code, raw, norm) of a prepared and bound statement. */
 static int entry_values_read(sqlite3_stmt *st, struct arena *a, const struct form_set *set,
-			     struct entry_values *v)
+                             struct entry_values *v)
 {
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		entry_values_put(a, set, v, db_text(st, 0),
-				 sqlite3_column_type(st, 1) == SQLITE_NULL ? NULL : db_text(st, 1),
-				 sqlite3_column_type(st, 2) == SQLITE_NULL ? NULL : db_text(st, 2));
+		                 sqlite3_column_type(st, 1) == SQLITE_NULL ? NULL : db_text(st, 1),
+		                 sqlite3_column_type(st, 2) == SQLITE_NULL ? NULL : db_text(st, 2));
 	db_done(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* Every value of the school in the period. */
 static int entry_values_all(struct db *db, struct arena *a, const struct entry *e,
-			    struct entry_values *v)
+                            struct entry_values *v)
 {
 	sqlite3_stmt *st = db_prep(db, "SELECT v.field_code, v.raw, v.norm FROM value v"
-				       " JOIN submission s ON s.id = v.submission_id"
-				       " WHERE s.period_id = ?1 AND s.school_id = ?2");
+	                               " JOIN submission s ON s.id = v.submission_id"
+	                               " WHERE s.period_id = ?1 AND s.school_id = ?2");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, e->period.id);
@@ -75,12 +75,12 @@ static int entry_values_all(struct db *db, struct arena *a, const struct entry *
 
 /* The approved values of the school in the previous period. */
 static int entry_values_prev(struct db *db, struct arena *a, const struct entry *e,
-			     struct entry_values *v)
+                             struct entry_values *v)
 {
 	sqlite3_stmt *st = db_prep(db, "SELECT v.field_code, v.raw, v.norm FROM value v"
-				       " JOIN submission s ON s.id = v.submission_id"
-				       " WHERE s.period_id = ?1 AND s.school_id = ?2"
-				       " AND s.state = 'approved'");
+	                               " JOIN submission s ON s.id = v.submission_id"
+	                               " WHERE s.period_id = ?1 AND s.school_id = ?2"
+	                               " AND s.state = 'approved'");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, e->prev_period.id);
@@ -96,10 +96,11 @@ static int entry_subs(struct db *db, struct arena *a, struct entry *e)
 	for (size_t i = 0; i < n; i++)
 		e->subs[i].form_code = e->period.forms[i];
 	sqlite3_stmt *st = db_prep(
-	    db, "SELECT s.id, s.form_code, s.state, s.version, s.errors, s.warnings, s.unexplained,"
-		" s.required_total, s.required_filled, s.updated_at, s.submitted_at, s.approved_at,"
-		" u.display_name, s.reviewed FROM submission s LEFT JOIN user u ON u.id = s.updated_by"
-		" WHERE s.period_id = ?1 AND s.school_id = ?2");
+	    db,
+	    "SELECT s.id, s.form_code, s.state, s.version, s.errors, s.warnings, s.unexplained,"
+	    " s.required_total, s.required_filled, s.updated_at, s.submitted_at, s.approved_at,"
+	    " u.display_name, s.reviewed FROM submission s LEFT JOIN user u ON u.id = s.updated_by"
+	    " WHERE s.period_id = ?1 AND s.school_id = ?2");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, e->period.id);
@@ -122,8 +123,8 @@ static int entry_subs(struct db *db, struct arena *a, struct entry *e)
 		s->submitted_at = sqlite3_column_int64(st, 10);
 		s->approved_at = sqlite3_column_int64(st, 11);
 		s->updated_by = sqlite3_column_type(st, 12) == SQLITE_NULL
-				    ? NULL
-				    : arena_strdup(a, db_text(st, 12));
+		                    ? NULL
+		                    : arena_strdup(a, db_text(st, 12));
 	}
 	db_done(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -132,10 +133,11 @@ static int entry_subs(struct db *db, struct arena *a, struct entry *e)
 /* The 说明 of each submission of the school in the period. */
 static int entry_expl(struct db *db, struct arena *a, struct entry *e)
 {
-	sqlite3_stmt *st = db_prep(db, "SELECT x.submission_id, x.rule_code, x.text FROM explanation x"
-				       " JOIN submission s ON s.id = x.submission_id"
-				       " WHERE s.period_id = ?1 AND s.school_id = ?2"
-				       " ORDER BY x.submission_id, x.rule_code");
+	sqlite3_stmt *st =
+	    db_prep(db, "SELECT x.submission_id, x.rule_code, x.text FROM explanation x"
+	                " JOIN submission s ON s.id = x.submission_id"
+	                " WHERE s.period_id = ?1 AND s.school_id = ?2"
+	                " ORDER BY x.submission_id, x.rule_code");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, e->period.id);
@@ -160,7 +162,7 @@ static int entry_expl(struct db *db, struct arena *a, struct entry *e)
 
 /* Load everything about a school in a period. */
 int entry_open(struct db *db, struct arena *a, const struct form_set *set, const struct period *p,
-	       const struct org_unit *school, struct entry *e)
+               const struct org_unit *school, struct entry *e)
 {
 	struct period period = *p;
 	memset(e, 0, sizeof(*e));
@@ -194,8 +196,8 @@ int entry_form(const struct entry *e, const char *form_code)
 
 /* Validate form i. */
 void entry_check(struct arena *a, const struct entry *e, int i, const char *const *raw,
-		 const struct validate_expl *expl, size_t nexpl, bool submitting,
-		 struct validate_out *out)
+                 const struct validate_expl *expl, size_t nexpl, bool submitting,
+                 struct validate_out *out)
 {
 	const struct entry_sub *s = &e->subs[i];
 	struct validate_in in = {
@@ -262,7 +264,7 @@ static const char *entry_keep_expl(struct arena *a, const char *text)
 
 /* The posted 说明, cleaned, without empty or repeated codes. */
 static size_t entry_clean_expl(struct arena *a, const struct validate_expl *in, size_t n,
-			       struct validate_expl **out)
+                               struct validate_expl **out)
 {
 	struct validate_expl *e = arena_alloc(a, (n ? n : 1) * sizeof(*e));
 	size_t k = 0;
@@ -281,7 +283,7 @@ static size_t entry_clean_expl(struct arena *a, const struct validate_expl *in, 
 
 /* Do two lists of 说明 hold the same texts for the same codes? */
 static bool entry_expl_same(const struct validate_expl *a, size_t na, const struct validate_expl *b,
-			    size_t nb)
+                            size_t nb)
 {
 	if (na != nb)
 		return false;
@@ -307,7 +309,7 @@ static bool entry_step(struct db *db, sqlite3_stmt *st)
 static bool entry_insert_sub(struct db *db, struct entry *e, int i)
 {
 	sqlite3_stmt *st = db_prep(db, "INSERT INTO submission(period_id, school_id, form_code)"
-				       " VALUES (?1, ?2, ?3)");
+	                               " VALUES (?1, ?2, ?3)");
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, e->period.id);
@@ -322,15 +324,15 @@ static bool entry_insert_sub(struct db *db, struct entry *e, int i)
 }
 
 /* Write one changed value and its history row. */
-static bool entry_write_value(struct db *db, long long sub_id, const char *code, const char *old_raw,
-			      const char *raw, const char *norm, const struct entry_save *s,
-			      long long version)
+static bool entry_write_value(struct db *db, long long sub_id, const char *code,
+                              const char *old_raw, const char *raw, const char *norm,
+                              const struct entry_save *s, long long version)
 {
 	sqlite3_stmt *st;
 	if (raw) {
 		st = db_prep(db, "INSERT INTO value(submission_id, field_code, raw, norm)"
-				 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(submission_id, field_code)"
-				 " DO UPDATE SET raw = excluded.raw, norm = excluded.norm");
+		                 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(submission_id, field_code)"
+		                 " DO UPDATE SET raw = excluded.raw, norm = excluded.norm");
 		if (!st)
 			return false;
 		db_bind_text(st, 3, raw, -1);
@@ -347,7 +349,7 @@ static bool entry_write_value(struct db *db, long long sub_id, const char *code,
 	if (entry_same(old_raw, raw))
 		return true; /* only the canonical form moved */
 	st = db_prep(db, "INSERT INTO value_history(submission_id, field_code, old_raw, new_raw,"
-			 " user_id, at, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	                 " user_id, at, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, sub_id);
@@ -363,7 +365,7 @@ static bool entry_write_value(struct db *db, long long sub_id, const char *code,
 
 /* Replace the 说明 of a submission. */
 static bool entry_write_expl(struct db *db, long long sub_id, const struct validate_expl *x,
-			     size_t n)
+                             size_t n)
 {
 	sqlite3_stmt *st = db_prep(db, "DELETE FROM explanation WHERE submission_id = ?1");
 	if (!st)
@@ -373,7 +375,7 @@ static bool entry_write_expl(struct db *db, long long sub_id, const struct valid
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		st = db_prep(db, "INSERT INTO explanation(submission_id, rule_code, text)"
-				 " VALUES (?1, ?2, ?3)");
+		                 " VALUES (?1, ?2, ?3)");
 		if (!st)
 			return false;
 		sqlite3_bind_int64(st, 1, sub_id);
@@ -399,8 +401,8 @@ static bool entry_recount(struct db *db, struct arena *a, struct entry *e)
 		    o.required_filled == s->required_filled)
 			continue;
 		sqlite3_stmt *st = db_prep(db, "UPDATE submission SET errors = ?2, warnings = ?3,"
-					       " unexplained = ?4, required_total = ?5,"
-					       " required_filled = ?6 WHERE id = ?1");
+		                               " unexplained = ?4, required_total = ?5,"
+		                               " required_filled = ?6 WHERE id = ?1");
 		if (!st)
 			return false;
 		sqlite3_bind_int64(st, 1, s->id);
@@ -422,9 +424,9 @@ static bool entry_recount(struct db *db, struct arena *a, struct entry *e)
 
 /* Write the changed values of form i and bump the version; *changed counts them. */
 static bool entry_write(struct db *db, struct entry *e, int i, const struct form_def *form,
-			const char **raw, const struct validate_out *out,
-			const struct validate_expl *expl, size_t nexpl, bool expl_changed,
-			const struct entry_save *s, int changed)
+                        const char **raw, const struct validate_out *out,
+                        const struct validate_expl *expl, size_t nexpl, bool expl_changed,
+                        const struct entry_save *s, int changed)
 {
 	struct entry_sub *sub = &e->subs[i];
 	long long version = sub->version + 1;
@@ -437,13 +439,13 @@ static bool entry_write(struct db *db, struct entry *e, int i, const struct form
 		if (entry_same(e->cur.raw[slot], raw[slot]) && entry_same(e->cur.norm[slot], norm))
 			continue;
 		if (!entry_write_value(db, sub->id, f->code, e->cur.raw[slot], raw[slot], norm, s,
-				       version))
+		                       version))
 			return false;
 	}
 	if (expl_changed && !entry_write_expl(db, sub->id, expl, nexpl))
 		return false;
 	sqlite3_stmt *st = db_prep(db, "UPDATE submission SET version = ?2, updated_at = ?3,"
-				       " updated_by = ?4 WHERE id = ?1");
+	                               " updated_by = ?4 WHERE id = ?1");
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, sub->id);
@@ -456,9 +458,9 @@ static bool entry_write(struct db *db, struct entry *e, int i, const struct form
 	char object[40], detail[160];
 	snprintf(object, sizeof(object), "submission:%lld", sub->id);
 	snprintf(detail, sizeof(detail),
-		 "{\"period\":\"%s\",\"school\":\"%s\",\"form\":\"%s\",\"version\":%lld,"
-		 "\"changed\":%d}",
-		 e->period.code, e->school->code, sub->form_code, version, changed);
+	         "{\"period\":\"%s\",\"school\":\"%s\",\"form\":\"%s\",\"version\":%lld,"
+	         "\"changed\":%d}",
+	         e->period.code, e->school->code, sub->form_code, version, changed);
 	if (!audit_log(db, s->actor, "submission.save", object, detail))
 		return false;
 	sub->version = version;
@@ -468,7 +470,7 @@ static bool entry_write(struct db *db, struct entry *e, int i, const struct form
 
 /* Put the saved values of form i into e->cur. */
 static void entry_apply_cur(struct entry *e, const struct form_def *form, const char **raw,
-			    const struct validate_out *out)
+                            const struct validate_out *out)
 {
 	for (size_t k = 0; k < form->nfields; k++) {
 		int slot = form->fields[k]->slot;
@@ -481,9 +483,9 @@ static void entry_apply_cur(struct entry *e, const struct form_def *form, const 
 
 /* Store form i's values inside the caller's write transaction. */
 bool entry_store(struct db *db, struct arena *a, struct entry *e, int i, const char *const *posted,
-		 const struct validate_expl *posted_expl, size_t nposted_expl, bool submitting,
-		 long long user_id, const char *actor, long long now, struct validate_out *out,
-		 int *changed)
+                 const struct validate_expl *posted_expl, size_t nposted_expl, bool submitting,
+                 long long user_id, const char *actor, long long now, struct validate_out *out,
+                 int *changed)
 {
 	struct entry_sub *sub = &e->subs[i];
 	const struct form_def *form = form_find(e->set, sub->form_code);
@@ -519,7 +521,7 @@ bool entry_store(struct db *db, struct arena *a, struct entry *e, int i, const c
 
 /* Save (and maybe submit) form i in one transaction. */
 enum entry_result entry_save(struct db *db, struct arena *a, struct entry *e, int i,
-			     const struct entry_save *s, struct validate_out *out, int *changed)
+                             const struct entry_save *s, struct validate_out *out, int *changed)
 {
 	*changed = 0;
 	memset(out, 0, sizeof(*out));
@@ -542,7 +544,7 @@ enum entry_result entry_save(struct db *db, struct arena *a, struct entry *e, in
 		goto fail;
 	}
 	if (!entry_store(db, a, e, i, s->raw, s->expl, s->nexpl, s->submit, s->user_id, s->actor,
-			 s->now, out, changed))
+	                 s->now, out, changed))
 		goto fail;
 	if (!sub->id) {
 		db_rollback(db);
@@ -553,9 +555,14 @@ enum entry_result entry_save(struct db *db, struct arena *a, struct entry *e, in
 		res = ER_BLOCKED;
 		if (validate_submittable(out)) {
 			const char *why;
-			struct wf_move mv = {.id = sub->id, .from = sub->state, .version = sub->version,
-					     .action = WA_SUBMIT, .role = WR_SCHOOL, .levels = 1,
-					     .actor = s->actor, .now = s->now};
+			struct wf_move mv = {.id = sub->id,
+			                     .from = sub->state,
+			                     .version = sub->version,
+			                     .action = WA_SUBMIT,
+			                     .role = WR_SCHOOL,
+			                     .levels = 1,
+			                     .actor = s->actor,
+			                     .now = s->now};
 			enum wf_state to = wf_apply(db, &mv, &why);
 			if (to == WS_NONE) {
 				log_error("submission %lld: submit refused: %s", sub->id, why);
@@ -568,7 +575,8 @@ enum entry_result entry_save(struct db *db, struct arena *a, struct entry *e, in
 		}
 	}
 	if (s->pending_id > 0) {
-		sqlite3_stmt *st = db_prep(db, "DELETE FROM pending_post WHERE id = ?1 AND user_id = ?2");
+		sqlite3_stmt *st =
+		    db_prep(db, "DELETE FROM pending_post WHERE id = ?1 AND user_id = ?2");
 		if (!st)
 			goto fail;
 		sqlite3_bind_int64(st, 1, s->pending_id);
@@ -592,12 +600,13 @@ reload:
 
 /* The changes of one field, newest first. */
 int entry_history(struct db *db, struct arena *a, long long sub_id, const char *field_code,
-		  size_t max, struct entry_change **out, size_t *n)
+                  size_t max, struct entry_change **out, size_t *n)
 {
-	sqlite3_stmt *st = db_prep(db, "SELECT h.at, u.display_name, h.old_raw, h.new_raw, h.version"
-				       " FROM value_history h LEFT JOIN user u ON u.id = h.user_id"
-				       " WHERE h.submission_id = ?1 AND h.field_code = ?2"
-				       " ORDER BY h.id DESC LIMIT ?3");
+	sqlite3_stmt *st =
+	    db_prep(db, "SELECT h.at, u.display_name, h.old_raw, h.new_raw, h.version"
+	                " FROM value_history h LEFT JOIN user u ON u.id = h.user_id"
+	                " WHERE h.submission_id = ?1 AND h.field_code = ?2"
+	                " ORDER BY h.id DESC LIMIT ?3");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, sub_id);
@@ -609,12 +618,15 @@ int entry_history(struct db *db, struct arena *a, long long sub_id, const char *
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && k < max) {
 		struct entry_change *c = &list[k++];
 		c->at = sqlite3_column_int64(st, 0);
-		c->who = sqlite3_column_type(st, 1) == SQLITE_NULL ? NULL
-								     : arena_strdup(a, db_text(st, 1));
-		c->old_raw = sqlite3_column_type(st, 2) == SQLITE_NULL ? NULL
-									 : arena_strdup(a, db_text(st, 2));
-		c->new_raw = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL
-									 : arena_strdup(a, db_text(st, 3));
+		c->who = sqlite3_column_type(st, 1) == SQLITE_NULL
+		             ? NULL
+		             : arena_strdup(a, db_text(st, 1));
+		c->old_raw = sqlite3_column_type(st, 2) == SQLITE_NULL
+		                 ? NULL
+		                 : arena_strdup(a, db_text(st, 2));
+		c->new_raw = sqlite3_column_type(st, 3) == SQLITE_NULL
+		                 ? NULL
+		                 : arena_strdup(a, db_text(st, 3));
 		c->version = sqlite3_column_int64(st, 4);
 	}
 	db_done(st);
@@ -629,7 +641,7 @@ int entry_history(struct db *db, struct arena *a, long long sub_id, const char *
  * caller began, add the audit row "ACTION" on the user, commit. False (rolled
  * back) on failure, also when st is NULL. */
 static bool entry_pending_finish(struct db *db, sqlite3_stmt *st, long long user_id,
-				 const char *action, const char *detail)
+                                 const char *action, const char *detail)
 {
 	char object[40];
 	snprintf(object, sizeof(object), "user:%lld", user_id);
@@ -642,12 +654,12 @@ static bool entry_pending_finish(struct db *db, sqlite3_stmt *st, long long user
 
 /* Keep a save posted after the session expired. */
 bool entry_pending_add(struct db *db, long long user_id, const char *path, const char *body,
-		       long long now)
+                       long long now)
 {
 	if (!db_begin_write(db))
 		return false;
 	sqlite3_stmt *st = db_prep(db, "INSERT INTO pending_post(user_id, path, body, created_at)"
-				       " VALUES (?1, ?2, ?3, ?4)");
+	                               " VALUES (?1, ?2, ?3, ?4)");
 	if (st) {
 		sqlite3_bind_int64(st, 1, user_id);
 		db_bind_text(st, 2, path, -1);
@@ -659,7 +671,7 @@ bool entry_pending_add(struct db *db, long long user_id, const char *path, const
 
 /* The oldest kept save of a user; expired ones are dropped first. */
 int entry_pending_next(struct db *db, struct arena *a, long long user_id, long long now,
-		       long long *id, const char **path, const char **body)
+                       long long *id, const char **path, const char **body)
 {
 	sqlite3_stmt *st = db_prep(db, "DELETE FROM pending_post WHERE created_at < ?1");
 	if (st) {
@@ -667,7 +679,7 @@ int entry_pending_next(struct db *db, struct arena *a, long long user_id, long l
 		entry_step(db, st);
 	}
 	st = db_prep(db, "SELECT id, path, body FROM pending_post WHERE user_id = ?1"
-			 " ORDER BY id LIMIT 1");
+	                 " ORDER BY id LIMIT 1");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, user_id);
@@ -683,10 +695,10 @@ int entry_pending_next(struct db *db, struct arena *a, long long user_id, long l
 
 /* A kept save of the user by id. */
 int entry_pending_get(struct db *db, struct arena *a, long long user_id, long long id,
-		      const char **path, const char **body)
+                      const char **path, const char **body)
 {
 	sqlite3_stmt *st = db_prep(db, "SELECT path, body FROM pending_post WHERE id = ?1"
-				       " AND user_id = ?2");
+	                               " AND user_id = ?2");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);

@@ -24,7 +24,7 @@ struct entry_sub {
 	long long version;
 	int errors, warnings, unexplained, required_total, required_filled;
 	long long updated_at, submitted_at, approved_at;
-	const char *updated_by; /* display name, or NULL */
+	const char *updated_by;     /* display name, or NULL */
 	struct validate_expl *expl; /* its 说明 */
 	size_t nexpl;
 };
@@ -55,7 +55,7 @@ struct entry {
  * database error. Forms of the period missing from `set` get no entry_sub
  * slot filled (form_find fails); entry_form finds the rest. */
 int entry_open(struct db *db, struct arena *a, const struct form_set *set, const struct period *p,
-	       const struct org_unit *school, struct entry *e);
+               const struct org_unit *school, struct entry *e);
 
 /* Index of a form in e->subs, or -1 when the period does not have it. */
 int entry_form(const struct entry *e, const char *form_code);
@@ -63,8 +63,8 @@ int entry_form(const struct entry *e, const char *form_code);
 /* Validate form i of e. `raw` (per slot) and `expl` override the stored values
  * and explanations when not NULL. */
 void entry_check(struct arena *a, const struct entry *e, int i, const char *const *raw,
-		 const struct validate_expl *expl, size_t nexpl, bool submitting,
-		 struct validate_out *out);
+                 const struct validate_expl *expl, size_t nexpl, bool submitting,
+                 struct validate_out *out);
 
 /* What a save carries. */
 struct entry_save {
@@ -97,7 +97,7 @@ enum entry_result {
  * values (with required fields checked when submitting); *changed the number of
  * values changed. e is left holding the state after the transaction. */
 enum entry_result entry_save(struct db *db, struct arena *a, struct entry *e, int i,
-			     const struct entry_save *s, struct validate_out *out, int *changed);
+                             const struct entry_save *s, struct validate_out *out, int *changed);
 
 /* The writing part of entry_save, for callers that hold a write transaction
  * and checked window, state and version themselves (the import): write form i's
@@ -108,36 +108,35 @@ enum entry_result entry_save(struct db *db, struct arena *a, struct entry *e, in
  * to which nothing is given stays without a submission row (sub->id 0).
  * False on a database error (the caller rolls back). */
 bool entry_store(struct db *db, struct arena *a, struct entry *e, int i, const char *const *posted,
-		 const struct validate_expl *expl, size_t nexpl, bool submitting,
-		 long long user_id, const char *actor, long long now, struct validate_out *out,
-		 int *changed);
+                 const struct validate_expl *expl, size_t nexpl, bool submitting, long long user_id,
+                 const char *actor, long long now, struct validate_out *out, int *changed);
 
 /* One change of a value. */
 struct entry_change {
 	long long at;
-	const char *who; /* display name */
+	const char *who;               /* display name */
 	const char *old_raw, *new_raw; /* NULL for empty */
 	long long version;
 };
 
 /* The changes of one field of a submission, newest first (at most `max`). 0 or -1. */
 int entry_history(struct db *db, struct arena *a, long long sub_id, const char *field_code,
-		  size_t max, struct entry_change **out, size_t *n);
+                  size_t max, struct entry_change **out, size_t *n);
 
 /* ---- saves posted after the session expired ---- */
 
 /* Keep a urlencoded body posted to `path` for `user_id`. true on success. */
 bool entry_pending_add(struct db *db, long long user_id, const char *path, const char *body,
-		       long long now);
+                       long long now);
 
 /* The oldest kept save of a user that is younger than ENTRY_PENDING_MAX_AGE (older
  * ones are deleted). 1 found, 0 none, -1 error. */
 int entry_pending_next(struct db *db, struct arena *a, long long user_id, long long now,
-		       long long *id, const char **path, const char **body);
+                       long long *id, const char **path, const char **body);
 
 /* A kept save of the user by id. 1, 0, -1. */
 int entry_pending_get(struct db *db, struct arena *a, long long user_id, long long id,
-		      const char **path, const char **body);
+                      const char **path, const char **body);
 
 /* Forget a kept save (the user discarded it). */
 bool entry_pending_drop(struct db *db, long long user_id, long long id);

@@ -11,8 +11,8 @@
 #include "workflow.h"
 
 /* The cell of a stored value of field f. */
-static struct export_cell export_value(struct arena *a, const struct form_field *f,
-				       const char *raw, const char *norm)
+static struct export_cell export_value(struct arena *a, const struct form_field *f, const char *raw,
+                                       const char *norm)
 {
 	struct export_cell c = {.text = norm ? norm : raw ? raw : ""};
 	if (!norm)
@@ -30,7 +30,7 @@ static struct export_cell export_value(struct arena *a, const struct form_field 
 
 /* Build the table. */
 int export_load(struct db *db, struct arena *a, const struct form_set *set, const struct period *p,
-		const char *form_code, long long scope_id, struct export_table *t)
+                const char *form_code, long long scope_id, struct export_table *t)
 {
 	memset(t, 0, sizeof(*t));
 	const struct form_def *form = form_find(set, form_code);
@@ -51,7 +51,8 @@ int export_load(struct db *db, struct arena *a, const struct form_set *set, cons
 	for (size_t c = 0; c < form->nfields; c++) {
 		const struct form_field *f = form->fields[c];
 		const char *label = validate_label(a, f);
-		t->headers[EXPORT_LEAD + c] = f->unit ? arena_printf(a, "%s（%s）", label, f->unit) : label;
+		t->headers[EXPORT_LEAD + c] =
+		    f->unit ? arena_printf(a, "%s（%s）", label, f->unit) : label;
 	}
 	t->nrows = n;
 	t->rows = arena_alloc(a, (n ? n : 1) * sizeof(*t->rows));
@@ -70,11 +71,11 @@ int export_load(struct db *db, struct arena *a, const struct form_set *set, cons
 	/* the values of the form's submissions in the scope, placed by school code */
 	sqlite3_stmt *st = db_prep(
 	    db, "SELECT o.code, v.field_code, v.raw, v.norm FROM value v"
-		" JOIN submission s ON s.id = v.submission_id JOIN org_unit o ON o.id = s.school_id"
-		" JOIN org_unit c ON c.id = o.parent_id"
-		" WHERE s.period_id = ?1 AND s.form_code = ?2 AND (o.id = ?3 OR o.parent_id = ?3"
-		" OR o.parent_id IN (SELECT id FROM org_unit WHERE parent_id = ?3))"
-		" ORDER BY c.code, o.code");
+	        " JOIN submission s ON s.id = v.submission_id JOIN org_unit o ON o.id = s.school_id"
+	        " JOIN org_unit c ON c.id = o.parent_id"
+	        " WHERE s.period_id = ?1 AND s.form_code = ?2 AND (o.id = ?3 OR o.parent_id = ?3"
+	        " OR o.parent_id IN (SELECT id FROM org_unit WHERE parent_id = ?3))"
+	        " ORDER BY c.code, o.code");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, p->id);
@@ -98,8 +99,8 @@ int export_load(struct db *db, struct arena *a, const struct form_set *set, cons
 			c++;
 		const char *raw = arena_strdup(a, db_text(st, 2));
 		const char *norm = sqlite3_column_type(st, 3) == SQLITE_NULL
-				       ? NULL
-				       : arena_strdup(a, db_text(st, 3));
+		                       ? NULL
+		                       : arena_strdup(a, db_text(st, 3));
 		if (c < form->nfields)
 			t->rows[r][EXPORT_LEAD + c] = export_value(a, f, raw, norm);
 	}
@@ -112,7 +113,7 @@ static void export_csv_field(struct buf *out, const struct export_cell *c)
 {
 	const char *s = c->text;
 	bool formula = !c->is_num && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
-				      s[0] == '\t' || s[0] == '\r');
+	                              s[0] == '\t' || s[0] == '\r');
 	bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
 	if (!quote) {
 		buf_puts(out, s);

@@ -22,9 +22,9 @@ struct export_cell {
  * columns (学校标识码, 学校名称, 办学类型, 状态), then every field of the form in
  * definition order. */
 struct export_table {
-	const char *sheet;        /* the worksheet's name (at most 31 characters, none of []:*?/\) */
+	const char *sheet; /* the worksheet's name (at most 31 characters, none of []:*?/\) */
 	size_t ncols;
-	const char **headers;    /* Chinese, with the unit: "小学 在校生数（人）" */
+	const char **headers;      /* Chinese, with the unit: "小学 在校生数（人）" */
 	struct export_cell **rows; /* one per school at or below the scope, by county and code */
 	size_t nrows;
 };
@@ -34,7 +34,7 @@ struct export_table {
 /* Build the table of form `form_code` of period p for the schools at or below
  * scope_id. 0, or -1 on a database error. */
 int export_load(struct db *db, struct arena *a, const struct form_set *set, const struct period *p,
-		const char *form_code, long long scope_id, struct export_table *t);
+                const char *form_code, long long scope_id, struct export_table *t);
 
 /* The table as CSV: UTF-8 with a BOM (so that Excel reads Chinese), CRLF line
  * ends, fields quoted when needed; a text value that Excel would take for a

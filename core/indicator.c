@@ -11,15 +11,15 @@
 #include "form_internal.h"
 #include "log.h"
 
-const char *const ind_var_names[IV_COUNT] = {"school_type", "is_public", "is_inclusive",
-					     "is_rural", "period_year"};
+const char *const ind_var_names[IV_COUNT] = {"school_type", "is_public", "is_inclusive", "is_rural",
+                                             "period_year"};
 
 /* Parsing context: where we are, for messages. */
 struct ick {
 	struct ind_sets *s;
 	const char *fname;
-	const char *set;  /* set code, once known */
-	const char *ind;  /* indicator code, once known */
+	const char *set; /* set code, once known */
+	const char *ind; /* indicator code, once known */
 	char *err;
 	size_t errlen;
 };
@@ -35,7 +35,7 @@ static bool ick_fail(struct ick *c, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(c->err, c->errlen, "%s%s%s%s%s%s", c->fname, c->set ? ": set " : "",
-		 c->set ? c->set : "", c->ind ? ": indicator " : "", c->ind ? c->ind : "", "");
+	         c->set ? c->set : "", c->ind ? ": indicator " : "", c->ind ? c->ind : "", "");
 	size_t n = strlen(c->err);
 	snprintf(c->err + n, c->errlen - n, ": %s", msg);
 	return false;
@@ -106,7 +106,7 @@ static bool ick_keys(struct ick *c, json_t *o, const char *const *allowed, const
 
 /* A required (or optional) string member copied into the arena. */
 static bool ick_str(struct ick *c, json_t *o, const char *key, bool required, size_t max,
-		    const char **out)
+                    const char **out)
 {
 	json_t *v = json_object_get(o, key);
 	*out = NULL;
@@ -142,7 +142,7 @@ static int ick_resolve(void *ctx, const char *name)
 
 /* Compile one expression for stage index st (IND_WHOLE: no s_ allowed). */
 static bool ick_expr(struct ick *c, const char *src, int st, const char *what,
-		     const struct expr **out)
+                     const struct expr **out)
 {
 	char buf[EXPR_MAX_SOURCE + 64], err[256];
 	size_t reps;
@@ -153,8 +153,8 @@ static bool ick_expr(struct ick *c, const char *src, int st, const char *what,
 		return ick_fail(c, "%s: s_ names are only for indicators with \"stages\"", what);
 	*out = expr_parse(&c->s->a, buf, ick_resolve, (void *)c->s->forms, err, sizeof(err));
 	if (!*out)
-		return ick_fail(c, "%s%s%s: %s", what, prefix ? " for stage " : "", prefix ? prefix : "",
-				err);
+		return ick_fail(c, "%s%s%s: %s", what, prefix ? " for stage " : "",
+		                prefix ? prefix : "", err);
 	return true;
 }
 
@@ -172,26 +172,28 @@ static bool ick_stage_keys(struct ick *c, json_t *v, unsigned stages, const char
 		int st = ick_stage(key);
 		if (st < 0 || !(stages & form_stage_table[st].bit))
 			return ick_fail(c, "%s: \"%s\" is not one of the indicator's stages", what,
-					key);
+			                key);
 	}
 	return true;
 }
 
 /* An expression given as one string (with s_) or as an object keyed by stage. */
 static bool ick_staged_expr(struct ick *c, json_t *v, unsigned stages, const char *what,
-			    const struct expr **out)
+                            const struct expr **out)
 {
 	if (!ick_stage_keys(c, v, stages, what))
 		return false;
 	for (int st = 0; st <= IND_NSTAGES; st++) {
-		bool used = st == IND_WHOLE ? stages == 0 : (stages & form_stage_table[st].bit) != 0;
+		bool used =
+		    st == IND_WHOLE ? stages == 0 : (stages & form_stage_table[st].bit) != 0;
 		if (!used)
 			continue;
-		json_t *src = json_is_object(v) ? json_object_get(v, form_stage_table[st].prefix) : v;
+		json_t *src =
+		    json_is_object(v) ? json_object_get(v, form_stage_table[st].prefix) : v;
 		if (!json_is_string(src))
 			return ick_fail(c, "%s must be an expression (a string)%s%s", what,
-					st == IND_WHOLE ? "" : " for stage ",
-					st == IND_WHOLE ? "" : form_stage_table[st].prefix);
+			                st == IND_WHOLE ? "" : " for stage ",
+			                st == IND_WHOLE ? "" : form_stage_table[st].prefix);
 		if (!ick_expr(c, json_string_value(src), st, what, &out[st]))
 			return false;
 	}
@@ -200,21 +202,22 @@ static bool ick_staged_expr(struct ick *c, json_t *v, unsigned stages, const cha
 
 /* A number, or an object keyed by stage with a number for each used stage. */
 static bool ick_staged_num(struct ick *c, json_t *v, unsigned stages, const char *what, double lo,
-			   double *out)
+                           double *out)
 {
 	if (!ick_stage_keys(c, v, stages, what))
 		return false;
 	for (int st = 0; st <= IND_NSTAGES; st++) {
-		bool used = st == IND_WHOLE ? stages == 0 : (stages & form_stage_table[st].bit) != 0;
+		bool used =
+		    st == IND_WHOLE ? stages == 0 : (stages & form_stage_table[st].bit) != 0;
 		if (!used)
 			continue;
 		json_t *x = json_is_object(v) && st != IND_WHOLE
-				? json_object_get(v, form_stage_table[st].prefix)
-				: v;
+		                ? json_object_get(v, form_stage_table[st].prefix)
+		                : v;
 		if (!json_is_number(x) || json_number_value(x) < lo)
 			return ick_fail(c, "%s must be a number >= %g%s%s", what, lo,
-					st == IND_WHOLE ? "" : " for stage ",
-					st == IND_WHOLE ? "" : form_stage_table[st].prefix);
+			                st == IND_WHOLE ? "" : " for stage ",
+			                st == IND_WHOLE ? "" : form_stage_table[st].prefix);
 		out[st] = json_number_value(x);
 	}
 	return true;
@@ -229,7 +232,8 @@ static bool ick_stages(struct ick *c, json_t *v, unsigned *bits)
 	if (!v)
 		return true;
 	if (!json_is_array(v) || json_array_size(v) == 0)
-		return ick_fail(c, "\"stages\" must be a non-empty array of kg, pri, jun, sen, voc, spe");
+		return ick_fail(
+		    c, "\"stages\" must be a non-empty array of kg, pri, jun, sen, voc, spe");
 	json_array_foreach(v, i, x)
 	{
 		int st = json_is_string(x) ? ick_stage(json_string_value(x)) : -1;
@@ -253,10 +257,10 @@ static bool ick_taken(const struct ind_sets *s, const char *code)
 /* One indicator. */
 static bool ick_indicator(struct ick *c, json_t *o, struct ind_set *set, struct ind_def *d)
 {
-	static const char *const keys[] = {"code",	"name",	       "unit",	    "stages",
-					   "numerator", "denominator", "applies",   "factor",
-					   "share",	"threshold",   "direction", "levels",
-					   "document",	"note",	       NULL};
+	static const char *const keys[] = {"code",      "name",        "unit",      "stages",
+	                                   "numerator", "denominator", "applies",   "factor",
+	                                   "share",     "threshold",   "direction", "levels",
+	                                   "document",  "note",        NULL};
 	memset(d, 0, sizeof(*d));
 	if (!json_is_object(o))
 		return ick_fail(c, "every indicator must be an object");
@@ -267,7 +271,8 @@ static bool ick_indicator(struct ick *c, json_t *o, struct ind_set *set, struct 
 	if (!ick_code(code, 48))
 		return ick_fail(c, "the code must be [a-z][a-z0-9_]*");
 	if (ick_taken(c->s, code))
-		return ick_fail(c, "the code is used twice (indicator codes are unique across sets)");
+		return ick_fail(c,
+		                "the code is used twice (indicator codes are unique across sets)");
 	for (size_t k = 0; k < set->ninds; k++)
 		if (strcmp(set->inds[k].code, code) == 0)
 			return ick_fail(c, "the code is used twice in this set");
@@ -318,13 +323,14 @@ static bool ick_indicator(struct ick *c, json_t *o, struct ind_set *set, struct 
 		json_array_foreach(lv, i, x)
 		{
 			const char *l = json_string_value(x);
-			unsigned bit = !l ? 0
-				       : strcmp(l, "school") == 0 ? IL_SCHOOL
-				       : strcmp(l, "county") == 0 ? IL_COUNTY
-				       : strcmp(l, "city") == 0   ? IL_CITY
-								  : 0;
+			unsigned bit = !l                         ? 0
+			               : strcmp(l, "school") == 0 ? IL_SCHOOL
+			               : strcmp(l, "county") == 0 ? IL_COUNTY
+			               : strcmp(l, "city") == 0   ? IL_CITY
+			                                          : 0;
 			if (!bit)
-				return ick_fail(c, "\"levels\" must be an array of school, county, city");
+				return ick_fail(
+				    c, "\"levels\" must be an array of school, county, city");
 			d->levels |= bit;
 		}
 	}
@@ -349,9 +355,10 @@ static bool ick_balance(struct ick *c, json_t *o, struct ind_set *set)
 		{
 			int st = ick_stage(key);
 			if (st < 0 || !json_is_number(v) || json_number_value(v) <= 0)
-				return ick_fail(c, "\"stage_weights\": \"%s\" must be a stage with a "
-						   "weight > 0",
-						key);
+				return ick_fail(c,
+				                "\"stage_weights\": \"%s\" must be a stage with a "
+				                "weight > 0",
+				                key);
 			set->weights[st] = json_number_value(v);
 		}
 	}
@@ -365,7 +372,8 @@ static bool ick_balance(struct ick *c, json_t *o, struct ind_set *set)
 	{
 		int st = ick_stage(key);
 		if (st < 0 || !json_is_number(v) || json_number_value(v) <= 0)
-			return ick_fail(c, "\"cv_limits\": \"%s\" must be a stage with a limit > 0", key);
+			return ick_fail(c, "\"cv_limits\": \"%s\" must be a stage with a limit > 0",
+			                key);
 		set->cv_limit[st] = json_number_value(v);
 		cv_stages |= form_stage_table[st].bit;
 	}
@@ -375,7 +383,8 @@ static bool ick_balance(struct ick *c, json_t *o, struct ind_set *set)
 	json_t *met = json_object_get(verdict, "min_met"), *fl = json_object_get(verdict, "floor");
 	if (!json_is_integer(met) || json_integer_value(met) < 1 || !json_is_number(fl) ||
 	    json_number_value(fl) <= 0 || json_number_value(fl) > 1)
-		return ick_fail(c, "\"verdict\" must be {\"min_met\": N >= 1, \"floor\": 0 < f <= 1}");
+		return ick_fail(c,
+		                "\"verdict\" must be {\"min_met\": N >= 1, \"floor\": 0 < f <= 1}");
 	set->min_met = (int)json_integer_value(met);
 	set->floor = json_number_value(fl);
 	json_t *inc = json_object_get(o, "include");
@@ -386,13 +395,13 @@ static bool ick_balance(struct ick *c, json_t *o, struct ind_set *set)
 
 /* Parse and check one definition. */
 bool ind_sets_add_json(struct ind_sets *s, const char *json, size_t len, const char *fname,
-		       char *err, size_t errlen)
+                       char *err, size_t errlen)
 {
-	static const char *const keys[] = {"code",	  "name",	 "edition",
-					   "kind",	  "document",	 "description",
-					   "stage_weights", "stage_weights_note", "include",
-					   "verdict",	  "cv_limits",	 "indicators",
-					   NULL};
+	static const char *const keys[] = {
+	    "code",     "name",        "edition",       "kind",
+	    "document", "description", "stage_weights", "stage_weights_note",
+	    "include",  "verdict",     "cv_limits",     "indicators",
+	    NULL};
 	struct ick c = {.s = s, .fname = fname, .err = err, .errlen = errlen};
 	if (len > IND_MAX_JSON)
 		return ick_fail(&c, "larger than %d KiB", IND_MAX_JSON / 1024);
@@ -437,7 +446,7 @@ bool ind_sets_add_json(struct ind_sets *s, const char *json, size_t len, const c
 	if (!json_is_array(inds) || json_array_size(inds) == 0 ||
 	    json_array_size(inds) > IND_MAX_INDICATORS) {
 		ick_fail(&c, "\"indicators\" must be an array of 1 to %d indicators",
-			 IND_MAX_INDICATORS);
+		         IND_MAX_INDICATORS);
 		goto out;
 	}
 	set->inds = arena_alloc(&s->a, json_array_size(inds) * sizeof(*set->inds));
@@ -476,8 +485,7 @@ const struct ind_set *ind_set_find(const struct ind_sets *s, const char *code)
 }
 
 /* Store every set of the collection. */
-bool ind_store(struct db *db, const struct ind_sets *s, const char *actor, char *err,
-	       size_t errlen)
+bool ind_store(struct db *db, const struct ind_sets *s, const char *actor, char *err, size_t errlen)
 {
 	if (!db_begin_write(db)) {
 		snprintf(err, errlen, "the database is busy; nothing was stored");
@@ -492,17 +500,18 @@ bool ind_store(struct db *db, const struct ind_sets *s, const char *actor, char 
 		long long stored = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 		db_done(st);
 		if (set->edition < stored) {
-			snprintf(err, errlen, "set %s: edition %d is lower than the stored edition %lld; "
-					      "nothing was stored",
-				 set->code, set->edition, stored);
+			snprintf(err, errlen,
+			         "set %s: edition %d is lower than the stored edition %lld; "
+			         "nothing was stored",
+			         set->code, set->edition, stored);
 			db_rollback(db);
 			return false;
 		}
 		st = db_prep(db, "INSERT INTO indicator_set(code, name, edition, definition)"
-				 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(code) DO UPDATE SET"
-				 " name = excluded.name, edition = excluded.edition,"
-				 " definition = excluded.definition,"
-				 " loaded_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')");
+		                 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(code) DO UPDATE SET"
+		                 " name = excluded.name, edition = excluded.edition,"
+		                 " definition = excluded.definition,"
+		                 " loaded_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')");
 		if (!st)
 			goto dberr;
 		db_bind_text(st, 1, set->code, -1);
@@ -518,7 +527,7 @@ bool ind_store(struct db *db, const struct ind_sets *s, const char *actor, char 
 			goto dberr;
 	}
 	if (!db_exec(db, "UPDATE setting SET value = CAST(value AS INTEGER) + 1"
-			 " WHERE key = 'indicators_generation'") ||
+	                 " WHERE key = 'indicators_generation'") ||
 	    !db_commit(db))
 		goto dberr;
 	return true;
@@ -529,8 +538,7 @@ dberr:
 }
 
 /* Load the stored sets. */
-struct ind_sets *ind_load_db(struct db *db, const struct form_set *forms, char *err,
-			     size_t errlen)
+struct ind_sets *ind_load_db(struct db *db, const struct form_set *forms, char *err, size_t errlen)
 {
 	struct ind_sets *s = ind_sets_new(forms);
 	if (!s) {
@@ -546,7 +554,7 @@ struct ind_sets *ind_load_db(struct db *db, const struct form_set *forms, char *
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (!ind_sets_add_json(s, db_text(st, 0), (size_t)sqlite3_column_bytes(st, 0),
-				       "database", err, errlen)) {
+		                       "database", err, errlen)) {
 			db_done(st);
 			ind_sets_free(s);
 			return NULL;

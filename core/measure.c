@@ -58,8 +58,9 @@ static void ms_columns(struct arena *a, const struct ind_sets *defs, struct ms_r
 		for (size_t k = 0; k < defs->sets[s]->ninds; k++) {
 			const struct ind_def *d = &defs->sets[s]->inds[k];
 			for (int st = 0; st <= IND_NSTAGES; st++) {
-				bool used = st == IND_WHOLE ? d->stages == 0
-							    : (d->stages & form_stage_table[st].bit) != 0;
+				bool used = st == IND_WHOLE
+				                ? d->stages == 0
+				                : (d->stages & form_stage_table[st].bit) != 0;
 				if (!used)
 					continue;
 				struct ms_col *c = &r->cols[r->ncols++];
@@ -106,7 +107,7 @@ static bool ms_field_rows(struct db *db, const struct form_set *forms, const str
 		if (!f || (f->type != FT_INTEGER && f->type != FT_DECIMAL && f->type != FT_YESNO))
 			continue;
 		sqlite3_stmt *st = db_prep(db, "INSERT OR IGNORE INTO temp.ind_field(code, slot)"
-					       " VALUES (?1, ?2)");
+		                               " VALUES (?1, ?2)");
 		if (!st)
 			return false;
 		db_bind_text(st, 1, f->code, -1);
@@ -126,7 +127,7 @@ static bool ms_fields(struct db *db, const struct ms_result *r)
 {
 	const struct form_set *forms = r->defs->forms;
 	if (!db_exec(db, "CREATE TEMP TABLE IF NOT EXISTS ind_field(code TEXT PRIMARY KEY,"
-			 " slot INTEGER NOT NULL) WITHOUT ROWID") ||
+	                 " slot INTEGER NOT NULL) WITHOUT ROWID") ||
 	    !db_exec(db, "DELETE FROM temp.ind_field"))
 		return false;
 	for (size_t k = 0; k < r->ncols; k++) {
@@ -141,9 +142,10 @@ static bool ms_fields(struct db *db, const struct ms_result *r)
 		char code[32];
 		snprintf(code, sizeof(code), "%s_students", form_stage_table[t].prefix);
 		const struct form_field *f = form_field_find(forms, code);
-		sqlite3_stmt *st = f ? db_prep(db, "INSERT OR IGNORE INTO temp.ind_field(code, slot)"
-						   " VALUES (?1, ?2)")
-				     : NULL;
+		sqlite3_stmt *st =
+		    f ? db_prep(db, "INSERT OR IGNORE INTO temp.ind_field(code, slot)"
+		                    " VALUES (?1, ?2)")
+		      : NULL;
 		if (!st)
 			continue;
 		db_bind_text(st, 1, f->code, -1);
@@ -157,16 +159,17 @@ static bool ms_fields(struct db *db, const struct ms_result *r)
 /* Read the counted submissions' values of the fields in ind_field into each
  * school's variables. */
 static int ms_load(struct db *db, const struct period *p, long long scope_id, bool provisional,
-		   struct ms_school *base, struct ms_school **by_id, size_t n, double **vals,
-		   unsigned char **present)
+                   struct ms_school *base, struct ms_school **by_id, size_t n, double **vals,
+                   unsigned char **present)
 {
 	sqlite3_stmt *st = db_prep(
-	    db, "SELECT s.school_id, s.state, f.slot, v.norm FROM submission s"
-		" JOIN org_unit o ON o.id = s.school_id JOIN value v ON v.submission_id = s.id"
-		" JOIN temp.ind_field f ON f.code = v.field_code"
-		" WHERE s.period_id = ?1 AND (s.state = 'approved' OR (?3 AND s.state = 'submitted'))"
-		" AND v.norm IS NOT NULL AND (o.id = ?2 OR o.parent_id = ?2 OR o.parent_id IN"
-		" (SELECT id FROM org_unit WHERE parent_id = ?2))");
+	    db,
+	    "SELECT s.school_id, s.state, f.slot, v.norm FROM submission s"
+	    " JOIN org_unit o ON o.id = s.school_id JOIN value v ON v.submission_id = s.id"
+	    " JOIN temp.ind_field f ON f.code = v.field_code"
+	    " WHERE s.period_id = ?1 AND (s.state = 'approved' OR (?3 AND s.state = 'submitted'))"
+	    " AND v.norm IS NOT NULL AND (o.id = ?2 OR o.parent_id = ?2 OR o.parent_id IN"
+	    " (SELECT id FROM org_unit WHERE parent_id = ?2))");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, p->id);
@@ -200,7 +203,7 @@ static int ms_load(struct db *db, const struct period *p, long long scope_id, bo
 
 /* Set the indicator variables of a school (its attributes, the period's year). */
 static void ms_attributes(const struct ind_sets *defs, const struct period *p,
-			  const struct org_unit *s, double *vals, unsigned char *present)
+                          const struct org_unit *s, double *vals, unsigned char *present)
 {
 	size_t base = form_nslots(defs->forms);
 	const char *group = s->urban_rural ? ou_urban_rural_group(s->urban_rural) : NULL;
@@ -217,7 +220,7 @@ static void ms_attributes(const struct ind_sets *defs, const struct period *p,
 
 /* The share of stage st in a school's shared facilities: weighted pupils. */
 static bool ms_share(const struct ind_sets *defs, const struct ind_set *set, unsigned stages,
-		     int st, const double *vals, const unsigned char *present, double *share)
+                     int st, const double *vals, const unsigned char *present, double *share)
 {
 	double mine = 0, all = 0;
 	int nst = 0;
@@ -249,7 +252,7 @@ static bool ms_share(const struct ind_sets *defs, const struct ind_set *set, uns
  * to the school (kindergarten figures for a primary school), nor when its
  * "applies" expression is false. */
 static bool ms_applies(const struct ind_sets *defs, const struct ms_col *c,
-		       const struct ms_school *s, const double *vals, const unsigned char *present)
+                       const struct ms_school *s, const double *vals, const unsigned char *present)
 {
 	const struct ind_def *d = c->ind;
 	if (d->applies[c->st]) {
@@ -276,8 +279,8 @@ static bool ms_applies(const struct ind_sets *defs, const struct ms_col *c,
 
 /* Evaluate one column for one school. */
 static struct ms_val ms_eval(const struct ind_sets *defs, const struct ms_col *c,
-			     const struct ms_school *s, const double *vals,
-			     const unsigned char *present)
+                             const struct ms_school *s, const double *vals,
+                             const unsigned char *present)
 {
 	struct ms_val v = {.state = MV_NONE, .pass = -1};
 	const struct ind_def *d = c->ind;
@@ -344,7 +347,7 @@ static void ms_verdicts(const struct ms_result *r, struct ms_school *s)
 				}
 				met += ms_meets(v->value, c->threshold, c->ind->dir);
 				double fl = c->ind->dir == ID_GE ? c->threshold * set->floor
-								 : c->threshold / set->floor;
+				                                 : c->threshold / set->floor;
 				floor_ok = floor_ok && ms_meets(v->value, fl, c->ind->dir);
 			}
 			unsigned char *out = &s->verdict[si * IND_NSTAGES + st];
@@ -360,7 +363,7 @@ static void ms_verdicts(const struct ms_result *r, struct ms_school *s)
 
 /* Sum the columns over the schools of a group (county id, or 0 for all). */
 static void ms_group_sum(struct arena *a, const struct ms_result *r, long long county,
-			 struct ms_group *g)
+                         struct ms_group *g)
 {
 	size_t nsets = r->defs->nsets;
 	g->aggs = arena_alloc(a, (r->ncols ? r->ncols : 1) * sizeof(*g->aggs));
@@ -408,8 +411,8 @@ static void ms_group_sum(struct arena *a, const struct ms_result *r, long long c
 			if (c->ind->levels & level)
 				ag->pass = ms_meets(ag->value, c->threshold, c->ind->dir);
 		}
-		if (c->set->kind == IK_BALANCE && c->st != IND_WHOLE && c->set->cv_limit[c->st] > 0 &&
-		    ms_cv(x, w, nx, &ag->cv, &ag->mean, &ag->sd)) {
+		if (c->set->kind == IK_BALANCE && c->st != IND_WHOLE &&
+		    c->set->cv_limit[c->st] > 0 && ms_cv(x, w, nx, &ag->cv, &ag->mean, &ag->sd)) {
 			ag->has_cv = true;
 			ag->cv_pass = ag->cv <= c->set->cv_limit[c->st];
 		}
@@ -431,7 +434,7 @@ static void ms_group_sum(struct arena *a, const struct ms_result *r, long long c
 
 /* Compute everything over a scope. */
 int ms_compute(struct db *db, struct arena *a, const struct ind_sets *defs, const struct period *p,
-	       long long scope_id, bool provisional, struct ms_result *out)
+               long long scope_id, bool provisional, struct ms_result *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->defs = defs;

@@ -25,7 +25,7 @@ enum ms_state { MV_NONE, MV_MISSING, MV_OK };
 /* A school's value of one column. */
 struct ms_val {
 	unsigned char state; /* MV_NONE: does not apply (stage absent, not taking part);
-				MV_MISSING: no value (data lacking, or a zero denominator) */
+	                        MV_MISSING: no value (data lacking, or a zero denominator) */
 	bool known;          /* numerator and denominator known (they count in sums) */
 	signed char pass;    /* 1 meets the threshold, 0 not, -1 not judged */
 	double num, den;     /* the numerator (share applied) and denominator (1 for a count) */
@@ -38,22 +38,22 @@ enum ms_verdict { VD_NONE, VD_MISSING, VD_PASS, VD_FAIL };
 struct ms_school {
 	const struct org_unit *school;
 	unsigned stages;
-	bool has_data;    /* some submission counted */
-	bool provisional; /* some counted submission is not approved yet */
-	struct ms_val *vals;          /* [ncols] */
-	unsigned char *verdict;       /* [nsets * IND_NSTAGES]: enum ms_verdict */
+	bool has_data;          /* some submission counted */
+	bool provisional;       /* some counted submission is not approved yet */
+	struct ms_val *vals;    /* [ncols] */
+	unsigned char *verdict; /* [nsets * IND_NSTAGES]: enum ms_verdict */
 };
 
 /* One column summed over a group of schools. */
 struct ms_agg {
 	double num, den;
-	int counted;        /* schools whose numerator and denominator are known */
+	int counted;                  /* schools whose numerator and denominator are known */
 	int judged, failing, missing; /* school-level judgement: judged, below standard, no data */
 	bool has_value;
-	double value;       /* factor * Σnum / Σden (never an average of ratios); for a
-			       count (no denominator) factor * Σnum */
-	signed char pass;   /* against the threshold, -1 when not judged at this level */
-	bool has_cv;        /* 优质均衡: the coefficient of variation over the schools */
+	double value;     /* factor * Σnum / Σden (never an average of ratios); for a
+	                     count (no denominator) factor * Σnum */
+	signed char pass; /* against the threshold, -1 when not judged at this level */
+	bool has_cv;      /* 优质均衡: the coefficient of variation over the schools */
 	double cv, mean, sd;
 	signed char cv_pass;
 };
@@ -61,7 +61,7 @@ struct ms_agg {
 /* A county (or the whole scope): aggregates, and the verdict counts per set and stage. */
 struct ms_group {
 	const char *code, *name;
-	struct ms_agg *aggs; /* [ncols] */
+	struct ms_agg *aggs;                         /* [ncols] */
 	int *in_scope, *passing, *failing, *missing; /* [nsets * IND_NSTAGES] */
 };
 
@@ -73,7 +73,7 @@ struct ms_result {
 	size_t ncols;
 	struct ms_school *schools;
 	size_t nschools;
-	struct ms_group total;    /* the whole scope */
+	struct ms_group total;     /* the whole scope */
 	struct ms_group *counties; /* with a city scope: each county; else none */
 	size_t ncounties;
 };
@@ -82,7 +82,7 @@ struct ms_result {
  * period p, from approved submissions (and, when `provisional`, submitted ones
  * too). 0 or -1 on a database error. */
 int ms_compute(struct db *db, struct arena *a, const struct ind_sets *defs, const struct period *p,
-	       long long scope_id, bool provisional, struct ms_result *out);
+               long long scope_id, bool provisional, struct ms_result *out);
 
 /* Does `v` meet threshold t in direction d? */
 bool ms_meets(double v, double t, enum ind_dir d);

@@ -9,8 +9,8 @@
 int notice_unread(struct db *db, long long user_id, long long org_unit_id, long long now)
 {
 	sqlite3_stmt *st = db_prep(db, "SELECT count(*) FROM notice n WHERE n.org_unit_id = ?1"
-				       " AND n.at >= ?3 AND NOT EXISTS (SELECT 1 FROM notice_read r"
-				       " WHERE r.user_id = ?2 AND r.notice_id = n.id)");
+	                               " AND n.at >= ?3 AND NOT EXISTS (SELECT 1 FROM notice_read r"
+	                               " WHERE r.user_id = ?2 AND r.notice_id = n.id)");
 	if (!st)
 		return 0;
 	sqlite3_bind_int64(st, 1, org_unit_id);
@@ -23,15 +23,16 @@ int notice_unread(struct db *db, long long user_id, long long org_unit_id, long 
 
 /* The newest notices. */
 int notice_list(struct db *db, struct arena *a, long long user_id, long long org_unit_id,
-		long long now, size_t max, struct notice **out, size_t *n)
+                long long now, size_t max, struct notice **out, size_t *n)
 {
 	sqlite3_stmt *st = db_prep(
-	    db, "SELECT n.id, n.kind, n.text, n.at, r.notice_id IS NOT NULL, o.code, p.code,"
-		" s.form_code FROM notice n"
-		" LEFT JOIN notice_read r ON r.notice_id = n.id AND r.user_id = ?2"
-		" LEFT JOIN submission s ON s.id = n.submission_id"
-		" LEFT JOIN org_unit o ON o.id = s.school_id LEFT JOIN period p ON p.id = s.period_id"
-		" WHERE n.org_unit_id = ?1 AND n.at >= ?3 ORDER BY n.at DESC, n.id DESC LIMIT ?4");
+	    db,
+	    "SELECT n.id, n.kind, n.text, n.at, r.notice_id IS NOT NULL, o.code, p.code,"
+	    " s.form_code FROM notice n"
+	    " LEFT JOIN notice_read r ON r.notice_id = n.id AND r.user_id = ?2"
+	    " LEFT JOIN submission s ON s.id = n.submission_id"
+	    " LEFT JOIN org_unit o ON o.id = s.school_id LEFT JOIN period p ON p.id = s.period_id"
+	    " WHERE n.org_unit_id = ?1 AND n.at >= ?3 ORDER BY n.at DESC, n.id DESC LIMIT ?4");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, org_unit_id);
@@ -48,8 +49,9 @@ int notice_list(struct db *db, struct arena *a, long long user_id, long long org
 		x->text = arena_strdup(a, db_text(st, 2));
 		x->at = sqlite3_column_int64(st, 3);
 		x->read = sqlite3_column_int(st, 4) != 0;
-		x->school_code = sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL
-									      : arena_strdup(a, db_text(st, 5));
+		x->school_code = sqlite3_column_type(st, 5) == SQLITE_NULL
+		                     ? NULL
+		                     : arena_strdup(a, db_text(st, 5));
 		x->period_code = arena_strdup(a, db_text(st, 6));
 		x->form_code = arena_strdup(a, db_text(st, 7));
 	}
@@ -64,8 +66,9 @@ int notice_list(struct db *db, struct arena *a, long long user_id, long long org
 /* Mark all read. */
 bool notice_read_all(struct db *db, long long user_id, long long org_unit_id, long long now)
 {
-	sqlite3_stmt *st = db_prep(db, "INSERT OR IGNORE INTO notice_read(user_id, notice_id)"
-				       " SELECT ?2, id FROM notice WHERE org_unit_id = ?1 AND at >= ?3");
+	sqlite3_stmt *st =
+	    db_prep(db, "INSERT OR IGNORE INTO notice_read(user_id, notice_id)"
+	                " SELECT ?2, id FROM notice WHERE org_unit_id = ?1 AND at >= ?3");
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, org_unit_id);

@@ -13,7 +13,8 @@
 /* One notice (strings in the reader's arena). */
 struct notice {
 	long long id;
-	const char *kind; /* submitted, resubmitted, county_approved, approved, returned, reopened */
+	const char
+	    *kind; /* submitted, resubmitted, county_approved, approved, returned, reopened */
 	const char *text;
 	long long at;
 	bool read;
@@ -26,7 +27,7 @@ int notice_unread(struct db *db, long long user_id, long long org_unit_id, long 
 
 /* The newest `max` notices of the org unit, with the user's read marks. 0 or -1. */
 int notice_list(struct db *db, struct arena *a, long long user_id, long long org_unit_id,
-		long long now, size_t max, struct notice **out, size_t *n);
+                long long now, size_t max, struct notice **out, size_t *n);
 
 /* Mark every notice of the org unit read for the user. */
 bool notice_read_all(struct db *db, long long user_id, long long org_unit_id, long long now);

@@ -34,21 +34,23 @@ enum outbox_state outbox_state_parse(const char *code)
 /* Column text or NULL. */
 static const char *outbox_text(struct arena *a, sqlite3_stmt *st, int col)
 {
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL : arena_strdup(a, db_text(st, col));
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL
+	                                                   : arena_strdup(a, db_text(st, col));
 }
 
 /* Lease due rows. */
 int outbox_claim(struct db *db, struct arena *a, const char *owner, long long now, int lease_s,
-		 size_t max, struct outbox_row **out, size_t *n)
+                 size_t max, struct outbox_row **out, size_t *n)
 {
 	*n = 0;
 	*out = arena_alloc(a, (max ? max : 1) * sizeof(**out));
 	if (!db_begin_write(db))
 		return -1;
-	sqlite3_stmt *st = db_prep(db, "SELECT id, submission_id, version, idem_key, payload, attempts"
-				       " FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1"
-				       " AND (lease_until IS NULL OR lease_until < ?1)"
-				       " ORDER BY next_attempt_at, id LIMIT ?2");
+	sqlite3_stmt *st =
+	    db_prep(db, "SELECT id, submission_id, version, idem_key, payload, attempts"
+	                " FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1"
+	                " AND (lease_until IS NULL OR lease_until < ?1)"
+	                " ORDER BY next_attempt_at, id LIMIT ?2");
 	if (!st)
 		goto fail;
 	sqlite3_bind_int64(st, 1, now);
@@ -68,7 +70,8 @@ int outbox_claim(struct db *db, struct arena *a, const char *owner, long long no
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		goto fail;
 	for (size_t i = 0; i < *n; i++) {
-		st = db_prep(db, "UPDATE outbox SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1");
+		st = db_prep(db,
+		             "UPDATE outbox SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1");
 		if (!st)
 			goto fail;
 		sqlite3_bind_int64(st, 1, (*out)[i].id);
@@ -92,7 +95,7 @@ fail:
 bool outbox_renew(struct db *db, long long id, const char *owner, long long now, int lease_s)
 {
 	sqlite3_stmt *st = db_prep(db, "UPDATE outbox SET lease_until = ?3 WHERE id = ?1"
-				       " AND lease_owner = ?2 AND state = 'pending'");
+	                               " AND lease_owner = ?2 AND state = 'pending'");
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, id);
@@ -105,17 +108,17 @@ bool outbox_renew(struct db *db, long long id, const char *owner, long long now,
 
 /* Record an outcome. */
 bool outbox_record(struct db *db, long long id, const char *owner, long long now,
-		   const struct outbox_result *r)
+                   const struct outbox_result *r)
 {
 	static const char *const actions[] = {"outbox.retry", "outbox.delivered", "outbox.failed",
-					      "outbox.dead"};
+	                                      "outbox.dead"};
 	if (!db_begin_write(db))
 		return false;
 	sqlite3_stmt *st = db_prep(
 	    db, "UPDATE outbox SET state = ?3, attempts = attempts + 1, last_status = ?4,"
-		" last_error = ?5, reply = COALESCE(?6, reply), next_attempt_at = ?7,"
-		" delivered_at = CASE WHEN ?3 = 'delivered' THEN ?8 ELSE delivered_at END,"
-		" lease_owner = NULL, lease_until = NULL WHERE id = ?1 AND lease_owner = ?2");
+	        " last_error = ?5, reply = COALESCE(?6, reply), next_attempt_at = ?7,"
+	        " delivered_at = CASE WHEN ?3 = 'delivered' THEN ?8 ELSE delivered_at END,"
+	        " lease_owner = NULL, lease_until = NULL WHERE id = ?1 AND lease_owner = ?2");
 	if (!st)
 		goto fail;
 	sqlite3_bind_int64(st, 1, id);
@@ -145,7 +148,7 @@ fail:
 bool outbox_release(struct db *db, const char *owner)
 {
 	sqlite3_stmt *st = db_prep(db, "UPDATE outbox SET lease_owner = NULL, lease_until = NULL"
-				       " WHERE lease_owner = ?1 AND state = 'pending'");
+	                               " WHERE lease_owner = ?1 AND state = 'pending'");
 	if (!st)
 		return false;
 	db_bind_text(st, 1, owner, -1);
@@ -159,9 +162,10 @@ int outbox_count(struct db *db, long long scope_id, struct outbox_counts *c)
 {
 	memset(c, 0, sizeof(*c));
 	sqlite3_stmt *st = db_prep(
-	    db, "SELECT x.state, count(*) FROM outbox x JOIN submission s ON s.id = x.submission_id"
-		" JOIN org_unit o ON o.id = s.school_id WHERE o.id = ?1 OR o.parent_id = ?1"
-		" OR o.parent_id IN (SELECT id FROM org_unit WHERE parent_id = ?1) GROUP BY x.state");
+	    db,
+	    "SELECT x.state, count(*) FROM outbox x JOIN submission s ON s.id = x.submission_id"
+	    " JOIN org_unit o ON o.id = s.school_id WHERE o.id = ?1 OR o.parent_id = ?1"
+	    " OR o.parent_id IN (SELECT id FROM org_unit WHERE parent_id = ?1) GROUP BY x.state");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, scope_id);
@@ -169,10 +173,18 @@ int outbox_count(struct db *db, long long scope_id, struct outbox_counts *c)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int k = sqlite3_column_int(st, 1);
 		switch (outbox_state_parse(db_text(st, 0))) {
-		case OB_PENDING: c->pending = k; break;
-		case OB_DELIVERED: c->delivered = k; break;
-		case OB_FAILED: c->failed = k; break;
-		case OB_DEAD: c->dead = k; break;
+		case OB_PENDING:
+			c->pending = k;
+			break;
+		case OB_DELIVERED:
+			c->delivered = k;
+			break;
+		case OB_FAILED:
+			c->failed = k;
+			break;
+		case OB_DEAD:
+			c->dead = k;
+			break;
 		}
 	}
 	db_done(st);
@@ -181,7 +193,7 @@ int outbox_count(struct db *db, long long scope_id, struct outbox_counts *c)
 
 /* Read listing rows (the columns of the list queries below). */
 static int outbox_read(sqlite3_stmt *st, struct arena *a, size_t max, struct outbox_row **out,
-		       size_t *n)
+                       size_t *n)
 {
 	struct outbox_row *list = arena_alloc(a, (max ? max : 1) * sizeof(*list));
 	size_t k = 0;
@@ -218,18 +230,18 @@ static int outbox_read(sqlite3_stmt *st, struct arena *a, size_t max, struct out
 
 /* The newest rows of a scope. */
 int outbox_list(struct db *db, struct arena *a, long long scope_id, const char *state, size_t max,
-		struct outbox_row **out, size_t *n)
+                struct outbox_row **out, size_t *n)
 {
 	sqlite3_stmt *st = db_prep(
 	    db, "SELECT x.id, x.submission_id, x.version, x.idem_key, x.state, x.attempts,"
-		" x.next_attempt_at, x.created_at, x.delivered_at, x.last_status, x.last_error,"
-		" x.reply, o.code, o.name, c.name, p.code, s.form_code, f.name"
-		" FROM outbox x JOIN submission s ON s.id = x.submission_id"
-		" JOIN org_unit o ON o.id = s.school_id JOIN org_unit c ON c.id = o.parent_id"
-		" JOIN period p ON p.id = s.period_id JOIN form f ON f.code = s.form_code"
-		" WHERE (o.id = ?1 OR o.parent_id = ?1 OR o.parent_id IN"
-		" (SELECT id FROM org_unit WHERE parent_id = ?1)) AND (?2 IS NULL OR x.state = ?2)"
-		" ORDER BY x.id DESC LIMIT ?3");
+	        " x.next_attempt_at, x.created_at, x.delivered_at, x.last_status, x.last_error,"
+	        " x.reply, o.code, o.name, c.name, p.code, s.form_code, f.name"
+	        " FROM outbox x JOIN submission s ON s.id = x.submission_id"
+	        " JOIN org_unit o ON o.id = s.school_id JOIN org_unit c ON c.id = o.parent_id"
+	        " JOIN period p ON p.id = s.period_id JOIN form f ON f.code = s.form_code"
+	        " WHERE (o.id = ?1 OR o.parent_id = ?1 OR o.parent_id IN"
+	        " (SELECT id FROM org_unit WHERE parent_id = ?1)) AND (?2 IS NULL OR x.state = ?2)"
+	        " ORDER BY x.id DESC LIMIT ?3");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, scope_id);
@@ -240,13 +252,13 @@ int outbox_list(struct db *db, struct arena *a, long long scope_id, const char *
 
 /* The rows of one submission. */
 int outbox_of_submission(struct db *db, struct arena *a, long long sub_id, struct outbox_row **out,
-			 size_t *n)
+                         size_t *n)
 {
 	sqlite3_stmt *st = db_prep(
 	    db, "SELECT x.id, x.submission_id, x.version, x.idem_key, x.state, x.attempts,"
-		" x.next_attempt_at, x.created_at, x.delivered_at, x.last_status, x.last_error,"
-		" x.reply, NULL, NULL, NULL, NULL, NULL, NULL FROM outbox x"
-		" WHERE x.submission_id = ?1 ORDER BY x.id DESC LIMIT 20");
+	        " x.next_attempt_at, x.created_at, x.delivered_at, x.last_status, x.last_error,"
+	        " x.reply, NULL, NULL, NULL, NULL, NULL, NULL FROM outbox x"
+	        " WHERE x.submission_id = ?1 ORDER BY x.id DESC LIMIT 20");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, sub_id);
@@ -255,15 +267,16 @@ int outbox_of_submission(struct db *db, struct arena *a, long long sub_id, struc
 
 /* Another try, asked for by the admin. */
 bool outbox_retry(struct db *db, long long id, const char *actor, long long now, char *err,
-		  size_t errlen)
+                  size_t errlen)
 {
 	if (!db_begin_write(db)) {
 		snprintf(err, errlen, "系统暂时繁忙，请稍后再试。");
 		return false;
 	}
-	sqlite3_stmt *st = db_prep(db, "UPDATE outbox SET state = 'pending', attempts = 0,"
-				       " next_attempt_at = ?2, lease_owner = NULL, lease_until = NULL"
-				       " WHERE id = ?1 AND state IN ('failed', 'dead')");
+	sqlite3_stmt *st =
+	    db_prep(db, "UPDATE outbox SET state = 'pending', attempts = 0,"
+	                " next_attempt_at = ?2, lease_owner = NULL, lease_until = NULL"
+	                " WHERE id = ?1 AND state IN ('failed', 'dead')");
 	if (!st)
 		goto dberr;
 	sqlite3_bind_int64(st, 1, id);

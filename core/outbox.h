@@ -36,7 +36,7 @@ struct outbox_row {
  * anyone else, oldest first) to `owner` until now + lease_s, in one write
  * transaction; returns them with their payloads. 0 or -1. */
 int outbox_claim(struct db *db, struct arena *a, const char *owner, long long now, int lease_s,
-		 size_t max, struct outbox_row **out, size_t *n);
+                 size_t max, struct outbox_row **out, size_t *n);
 
 /* Just before sending: extend the lease of a row still pending and still
  * leased to `owner`. False when it is not ours any more (skip it). */
@@ -56,7 +56,7 @@ struct outbox_result {
  * the attempt and release the lease; only while the row is still leased to
  * `owner`. False on a database error or a lost lease. */
 bool outbox_record(struct db *db, long long id, const char *owner, long long now,
-		   const struct outbox_result *r);
+                   const struct outbox_result *r);
 
 /* Give back the leases `owner` still holds (a clean stop), so that another
  * run can send those rows at once. */
@@ -73,15 +73,15 @@ int outbox_count(struct db *db, long long scope_id, struct outbox_counts *c);
 /* The newest `max` rows of schools at or below scope_id, optionally only of
  * one state (NULL: all). 0 or -1. */
 int outbox_list(struct db *db, struct arena *a, long long scope_id, const char *state, size_t max,
-		struct outbox_row **out, size_t *n);
+                struct outbox_row **out, size_t *n);
 
 /* The rows of one submission, newest first. 0 or -1. */
 int outbox_of_submission(struct db *db, struct arena *a, long long sub_id, struct outbox_row **out,
-			 size_t *n);
+                         size_t *n);
 
 /* The admin asks for another try of a failed or dead row: pending, attempts
  * to 0, due now, with an audit row. False with a Chinese message. */
 bool outbox_retry(struct db *db, long long id, const char *actor, long long now, char *err,
-		  size_t errlen);
+                  size_t errlen);
 
 #endif

@@ -31,7 +31,7 @@ static struct overview_row *overview_find(struct overview_row **by_id, size_t n,
 
 /* Load the schools and their submissions. */
 int overview_load(struct db *db, struct arena *a, const struct period *p, long long scope_id,
-		  struct overview_row **out, size_t *n)
+                  struct overview_row **out, size_t *n)
 {
 	struct org_unit *schools;
 	size_t ns;
@@ -48,10 +48,10 @@ int overview_load(struct db *db, struct arena *a, const struct period *p, long l
 	qsort(by_id, ns, sizeof(*by_id), overview_by_id);
 	sqlite3_stmt *st = db_prep(
 	    db, "SELECT s.school_id, s.form_code, s.id, s.state, s.reviewed, s.version, s.errors,"
-		" s.warnings, s.unexplained, s.required_total, s.required_filled, s.submitted_at,"
-		" s.updated_at FROM submission s JOIN org_unit o ON o.id = s.school_id"
-		" WHERE s.period_id = ?1 AND (o.id = ?2 OR o.parent_id = ?2 OR o.parent_id IN"
-		" (SELECT id FROM org_unit WHERE parent_id = ?2))");
+	        " s.warnings, s.unexplained, s.required_total, s.required_filled, s.submitted_at,"
+	        " s.updated_at FROM submission s JOIN org_unit o ON o.id = s.school_id"
+	        " WHERE s.period_id = ?1 AND (o.id = ?2 OR o.parent_id = ?2 OR o.parent_id IN"
+	        " (SELECT id FROM org_unit WHERE parent_id = ?2))");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, p->id);
@@ -100,19 +100,30 @@ int overview_load(struct db *db, struct arena *a, const struct period *p, long l
 }
 
 /* Count the states of one form. */
-void overview_count(const struct overview_row *rows, size_t n, size_t k,
-		    struct overview_count *c)
+void overview_count(const struct overview_row *rows, size_t n, size_t k, struct overview_count *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->total = (int)n;
 	for (size_t i = 0; i < n; i++) {
 		switch (rows[i].cells[k].state) {
-		case WS_NONE: c->none++; break;
-		case WS_DRAFT: c->draft++; break;
-		case WS_RETURNED: c->returned++; break;
-		case WS_SUBMITTED: c->submitted++; break;
-		case WS_COUNTY_APPROVED: c->county_approved++; break;
-		case WS_APPROVED: c->approved++; break;
+		case WS_NONE:
+			c->none++;
+			break;
+		case WS_DRAFT:
+			c->draft++;
+			break;
+		case WS_RETURNED:
+			c->returned++;
+			break;
+		case WS_SUBMITTED:
+			c->submitted++;
+			break;
+		case WS_COUNTY_APPROVED:
+			c->county_approved++;
+			break;
+		case WS_APPROVED:
+			c->approved++;
+			break;
 		}
 	}
 	c->reported = c->submitted + c->county_approved + c->approved;

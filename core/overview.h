@@ -32,7 +32,7 @@ struct overview_row {
 /* Load every school at or below `scope_id` (a county or the city) with its
  * submissions of period p: two queries. 0 or -1. */
 int overview_load(struct db *db, struct arena *a, const struct period *p, long long scope_id,
-		  struct overview_row **out, size_t *n);
+                  struct overview_row **out, size_t *n);
 
 /* Counts of one form across the rows. */
 struct overview_count {
@@ -41,7 +41,6 @@ struct overview_count {
 };
 
 /* Count the states of form k over the rows. */
-void overview_count(const struct overview_row *rows, size_t n, size_t k,
-		    struct overview_count *c);
+void overview_count(const struct overview_row *rows, size_t n, size_t k, struct overview_count *c);
 
 #endif

@@ -109,7 +109,7 @@ long long period_days_left(long long t, long long now)
 static int period_load_forms(struct db *db, struct arena *a, struct period *p)
 {
 	sqlite3_stmt *st = db_prep(db, "SELECT form_code FROM period_form WHERE period_id = ?1"
-				       " ORDER BY position, form_code");
+	                               " ORDER BY position, form_code");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, p->id);
@@ -156,7 +156,7 @@ static int period_one(struct db *db, sqlite3_stmt *st, struct arena *a, struct p
 int period_get(struct db *db, struct arena *a, const char *code, struct period *out)
 {
 	sqlite3_stmt *st = db_prep(db, "SELECT id, code, name, opens_at, closes_at FROM period"
-				       " WHERE code = ?1");
+	                               " WHERE code = ?1");
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, code, -1);
@@ -166,8 +166,9 @@ int period_get(struct db *db, struct arena *a, const char *code, struct period *
 /* The latest opened period, else the next to open. */
 int period_current(struct db *db, struct arena *a, long long now, struct period *out)
 {
-	sqlite3_stmt *st = db_prep(db, "SELECT id, code, name, opens_at, closes_at FROM period"
-				       " WHERE opens_at <= ?1 ORDER BY opens_at DESC, id DESC LIMIT 1");
+	sqlite3_stmt *st =
+	    db_prep(db, "SELECT id, code, name, opens_at, closes_at FROM period"
+	                " WHERE opens_at <= ?1 ORDER BY opens_at DESC, id DESC LIMIT 1");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
@@ -175,7 +176,7 @@ int period_current(struct db *db, struct arena *a, long long now, struct period 
 	if (rc != 0)
 		return rc;
 	st = db_prep(db, "SELECT id, code, name, opens_at, closes_at FROM period"
-			 " ORDER BY opens_at, id LIMIT 1");
+	                 " ORDER BY opens_at, id LIMIT 1");
 	if (!st)
 		return -1;
 	return period_one(db, st, a, out);
@@ -185,8 +186,8 @@ int period_current(struct db *db, struct arena *a, long long now, struct period 
 int period_previous(struct db *db, struct arena *a, const struct period *p, struct period *out)
 {
 	sqlite3_stmt *st = db_prep(db, "SELECT id, code, name, opens_at, closes_at FROM period"
-				       " WHERE opens_at < ?1 OR (opens_at = ?1 AND id < ?2)"
-				       " ORDER BY opens_at DESC, id DESC LIMIT 1");
+	                               " WHERE opens_at < ?1 OR (opens_at = ?1 AND id < ?2)"
+	                               " ORDER BY opens_at DESC, id DESC LIMIT 1");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, p->opens_at);
@@ -198,7 +199,7 @@ int period_previous(struct db *db, struct arena *a, const struct period *p, stru
 int period_list(struct db *db, struct arena *a, struct period **out, size_t *n)
 {
 	sqlite3_stmt *st = db_prep(db, "SELECT id, code, name, opens_at, closes_at FROM period"
-				       " ORDER BY opens_at DESC, id DESC");
+	                               " ORDER BY opens_at DESC, id DESC");
 	if (!st)
 		return -1;
 	size_t cap = 8, k = 0;
@@ -229,24 +230,24 @@ static bool period_check(const struct period *p, char *err, size_t errlen)
 {
 	if (!period_code_valid(p->code)) {
 		snprintf(err, errlen, "period code '%s' is not 1 to %d characters of [0-9A-Za-z_-]",
-			 p->code ? p->code : "", PERIOD_CODE_MAX);
+		         p->code ? p->code : "", PERIOD_CODE_MAX);
 		return false;
 	}
 	size_t nl = p->name ? strlen(p->name) : 0;
 	if (nl == 0 || nl > 3 * PERIOD_NAME_MAX) {
 		snprintf(err, errlen, "period %s: the name must be 1 to %d characters", p->code,
-			 PERIOD_NAME_MAX);
+		         PERIOD_NAME_MAX);
 		return false;
 	}
 	for (const char *c = p->name; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
 			snprintf(err, errlen, "period %s: the name holds a control character",
-				 p->code);
+			         p->code);
 			return false;
 		}
 	if (p->closes_at <= p->opens_at) {
 		snprintf(err, errlen, "period %s: the closing time must be after the opening time",
-			 p->code);
+		         p->code);
 		return false;
 	}
 	if (p->nforms == 0 || p->nforms > PERIOD_MAX_FORMS) {
@@ -257,7 +258,7 @@ static bool period_check(const struct period *p, char *err, size_t errlen)
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(p->forms[i], p->forms[j]) == 0) {
 				snprintf(err, errlen, "period %s: form %s is named twice", p->code,
-					 p->forms[i]);
+				         p->forms[i]);
 				return false;
 			}
 	return true;
@@ -265,7 +266,7 @@ static bool period_check(const struct period *p, char *err, size_t errlen)
 
 /* Insert the period and its forms. */
 long long period_add(struct db *db, const struct period *p, const char *actor, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	if (!period_check(p, err, errlen))
 		return 0;
@@ -281,12 +282,14 @@ long long period_add(struct db *db, const struct period *p, const char *actor, c
 	int rc = sqlite3_step(st);
 	db_done(st);
 	if (rc == SQLITE_ROW) {
-		snprintf(err, errlen, "period %s exists already (use 'period extend' to move its "
-				      "closing time)",
-			 p->code);
+		snprintf(err, errlen,
+		         "period %s exists already (use 'period extend' to move its "
+		         "closing time)",
+		         p->code);
 		goto fail;
 	}
-	st = db_prep(db, "INSERT INTO period(code, name, opens_at, closes_at) VALUES (?1, ?2, ?3, ?4)");
+	st = db_prep(db,
+	             "INSERT INTO period(code, name, opens_at, closes_at) VALUES (?1, ?2, ?3, ?4)");
 	if (!st)
 		goto dberr;
 	db_bind_text(st, 1, p->code, -1);
@@ -306,13 +309,14 @@ long long period_add(struct db *db, const struct period *p, const char *actor, c
 		rc = sqlite3_step(st);
 		db_done(st);
 		if (rc != SQLITE_ROW) {
-			snprintf(err, errlen, "period %s: form '%s' is not loaded (tianbao-admin forms "
-					      "load)",
-				 p->code, p->forms[i]);
+			snprintf(err, errlen,
+			         "period %s: form '%s' is not loaded (tianbao-admin forms "
+			         "load)",
+			         p->code, p->forms[i]);
 			goto fail;
 		}
 		st = db_prep(db, "INSERT INTO period_form(period_id, form_code, position)"
-				 " VALUES (?1, ?2, ?3)");
+		                 " VALUES (?1, ?2, ?3)");
 		if (!st)
 			goto dberr;
 		sqlite3_bind_int64(st, 1, id);
@@ -326,7 +330,7 @@ long long period_add(struct db *db, const struct period *p, const char *actor, c
 	char object[48], detail[96];
 	snprintf(object, sizeof(object), "period:%s", p->code);
 	snprintf(detail, sizeof(detail), "{\"opens_at\":%lld,\"closes_at\":%lld}", p->opens_at,
-		 p->closes_at);
+	         p->closes_at);
 	if (!audit_log(db, actor, "period.add", object, detail))
 		goto dberr;
 	if (!db_commit(db)) {
@@ -343,7 +347,7 @@ fail:
 
 /* Move the closing time. */
 bool period_set_closes(struct db *db, const char *code, long long closes_at, const char *actor,
-		       char *err, size_t errlen)
+                       char *err, size_t errlen)
 {
 	if (!db_begin_write(db)) {
 		snprintf(err, errlen, "the database is busy; try again");
@@ -368,7 +372,7 @@ bool period_set_closes(struct db *db, const char *code, long long closes_at, con
 		goto dberr;
 	if (closes_at <= opens) {
 		snprintf(err, errlen, "period %s: the closing time must be after the opening time",
-			 code);
+		         code);
 		goto fail;
 	}
 	st = db_prep(db, "UPDATE period SET closes_at = ?2 WHERE code = ?1");
@@ -383,7 +387,7 @@ bool period_set_closes(struct db *db, const char *code, long long closes_at, con
 	char object[48], detail[96];
 	snprintf(object, sizeof(object), "period:%s", code);
 	snprintf(detail, sizeof(detail), "{\"old_closes_at\":%lld,\"closes_at\":%lld}", old,
-		 closes_at);
+	         closes_at);
 	if (!audit_log(db, actor, "period.closes", object, detail))
 		goto dberr;
 	if (!db_commit(db)) {

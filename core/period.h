@@ -63,11 +63,11 @@ int period_list(struct db *db, struct arena *a, struct period **out, size_t *n);
  * window and forms (each must be a loaded form, none twice). Returns the new id,
  * or 0 with an English message in err. */
 long long period_add(struct db *db, const struct period *p, const char *actor, char *err,
-		     size_t errlen);
+                     size_t errlen);
 
 /* Move the closing time of a period (extend, or shorten while it stays after
  * the opening), with an audit row holding the old and new times. */
 bool period_set_closes(struct db *db, const char *code, long long closes_at, const char *actor,
-		       char *err, size_t errlen);
+                       char *err, size_t errlen);
 
 #endif

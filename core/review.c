@@ -1,4 +1,5 @@
-/* review.c — reviewers' decisions, their reasons and comments, and the outbox of final approvals. */
+/* review.c — reviewers' decisions, their reasons and comments, and the outbox of final approvals.
+ */
 #include "review.h"
 
 #include <stdio.h>
@@ -40,13 +41,13 @@ static const char *review_clean(struct arena *a, const char *s, size_t max, bool
 
 /* Write the review row and its comments; the new row's id, or 0. */
 static long long review_insert(struct db *db, long long sub_id, const struct review_decision *d,
-			       int level, const char *reason, const struct review_comment *c,
-			       size_t nc)
+                               int level, const char *reason, const struct review_comment *c,
+                               size_t nc)
 {
-	static const char *const actions[] = {[WA_APPROVE] = "approve", [WA_RETURN] = "return",
-					      [WA_REOPEN] = "reopen"};
+	static const char *const actions[] = {
+	    [WA_APPROVE] = "approve", [WA_RETURN] = "return", [WA_REOPEN] = "reopen"};
 	sqlite3_stmt *st = db_prep(db, "INSERT INTO review(submission_id, version, action, level,"
-				       " reason, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	                               " reason, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	if (!st)
 		return 0;
 	sqlite3_bind_int64(st, 1, sub_id);
@@ -63,7 +64,7 @@ static long long review_insert(struct db *db, long long sub_id, const struct rev
 	long long id = sqlite3_last_insert_rowid(db->h);
 	for (size_t k = 0; k < nc; k++) {
 		st = db_prep(db, "INSERT INTO review_comment(review_id, field_code, text)"
-				 " VALUES (?1, ?2, ?3)");
+		                 " VALUES (?1, ?2, ?3)");
 		if (!st)
 			return 0;
 		sqlite3_bind_int64(st, 1, id);
@@ -79,22 +80,23 @@ static long long review_insert(struct db *db, long long sub_id, const struct rev
 
 /* Record a final approval for upstream delivery, with the payload as approved. */
 static bool review_outbox(struct db *db, struct arena *a, const struct entry *e, int i,
-			  long long now)
+                          long long now)
 {
 	const struct entry_sub *sub = &e->subs[i];
 	char *payload = dvs_payload(a, e, i, now);
 	if (!payload)
 		return false;
-	sqlite3_stmt *st = db_prep(db, "INSERT INTO outbox(submission_id, version, idem_key, payload,"
-				       " next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
+	sqlite3_stmt *st =
+	    db_prep(db, "INSERT INTO outbox(submission_id, version, idem_key, payload,"
+	                " next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, sub->id);
 	sqlite3_bind_int64(st, 2, sub->version);
 	db_bind_text(st, 3,
-		     arena_printf(a, "%s-%s-%s-v%lld", e->school->code, e->period.code,
-				  sub->form_code, sub->version),
-		     -1);
+	             arena_printf(a, "%s-%s-%s-v%lld", e->school->code, e->period.code,
+	                          sub->form_code, sub->version),
+	             -1);
 	db_bind_text(st, 4, payload, -1);
 	sqlite3_bind_int64(st, 5, now);
 	int rc = sqlite3_step(st);
@@ -104,15 +106,16 @@ static bool review_outbox(struct db *db, struct arena *a, const struct entry *e,
 
 /* Check the reason and the comments; false with a message. */
 static bool review_check_text(struct arena *a, const struct review_decision *d, const char **reason,
-			      struct review_comment **comments, size_t *ncomments, char *err,
-			      size_t errlen)
+                              struct review_comment **comments, size_t *ncomments, char *err,
+                              size_t errlen)
 {
 	bool too_long;
 	*reason = review_clean(a, d->reason, REVIEW_REASON_MAX, &too_long);
 	if (d->action != WA_APPROVE && !*reason) {
-		snprintf(err, errlen, too_long ? "退回原因最多 %d 个字。"
-					       : "请填写退回原因：学校需要知道要修改什么。",
-			 REVIEW_REASON_MAX);
+		snprintf(err, errlen,
+		         too_long ? "退回原因最多 %d 个字。"
+		                  : "请填写退回原因：学校需要知道要修改什么。",
+		         REVIEW_REASON_MAX);
 		return false;
 	}
 	if (d->ncomments > REVIEW_MAX_COMMENTS) {
@@ -144,8 +147,8 @@ static bool review_check_text(struct arena *a, const struct review_decision *d, 
 
 /* Take a decision. */
 enum wf_state review_decide(struct db *db, struct arena *a, const struct form_set *set,
-			    const struct review_decision *d, bool *notfound, char *err,
-			    size_t errlen)
+                            const struct review_decision *d, bool *notfound, char *err,
+                            size_t errlen)
 {
 	*notfound = false;
 	const char *reason;
@@ -187,14 +190,14 @@ enum wf_state review_decide(struct db *db, struct arena *a, const struct form_se
 	}
 	const char *why = "该报表还没有填写。";
 	struct wf_move mv = {.id = sub->id,
-			     .from = sub->state,
-			     .version = d->version,
-			     .action = d->action,
-			     .role = wf_role_of(d->actor),
-			     .levels = d->levels,
-			     .actor = d->actor->login,
-			     .now = d->now,
-			     .reason = reason};
+	                     .from = sub->state,
+	                     .version = d->version,
+	                     .action = d->action,
+	                     .role = wf_role_of(d->actor),
+	                     .levels = d->levels,
+	                     .actor = d->actor->login,
+	                     .now = d->now,
+	                     .reason = reason};
 	if (sub->id)
 		to = wf_apply(db, &mv, &why);
 	if (to == WS_NONE) {
@@ -212,7 +215,7 @@ enum wf_state review_decide(struct db *db, struct arena *a, const struct form_se
 	return to;
 dberr:
 	log_error("review of %s/%s/%s failed: %s", d->school_code, d->period_code, d->form_code,
-		  sqlite3_errmsg(db->h));
+	          sqlite3_errmsg(db->h));
 	snprintf(err, errlen, "系统暂时繁忙，操作没有执行，请稍后再试。");
 	to = WS_NONE;
 fail:
@@ -224,10 +227,11 @@ fail:
 int review_last_return(struct db *db, struct arena *a, long long sub_id, struct review_return *out)
 {
 	memset(out, 0, sizeof(*out));
-	sqlite3_stmt *st = db_prep(db, "SELECT r.id, r.version, r.at, u.display_name, r.reason,"
-				       " r.action FROM review r LEFT JOIN user u ON u.id = r.user_id"
-				       " WHERE r.submission_id = ?1 AND r.action IN ('return', 'reopen')"
-				       " ORDER BY r.id DESC LIMIT 1");
+	sqlite3_stmt *st =
+	    db_prep(db, "SELECT r.id, r.version, r.at, u.display_name, r.reason,"
+	                " r.action FROM review r LEFT JOIN user u ON u.id = r.user_id"
+	                " WHERE r.submission_id = ?1 AND r.action IN ('return', 'reopen')"
+	                " ORDER BY r.id DESC LIMIT 1");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, sub_id);
@@ -244,7 +248,7 @@ int review_last_return(struct db *db, struct arena *a, long long sub_id, struct 
 	if (rc != SQLITE_ROW)
 		return rc == SQLITE_DONE ? 0 : -1;
 	st = db_prep(db, "SELECT field_code, text FROM review_comment WHERE review_id = ?1"
-			 " ORDER BY field_code");
+	                 " ORDER BY field_code");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, out->id);
@@ -259,13 +263,13 @@ int review_last_return(struct db *db, struct arena *a, long long sub_id, struct 
 
 /* The fields changed since a version, with their value then. */
 int review_changes_since(struct db *db, struct arena *a, long long sub_id, long long version,
-			 struct review_change **out, size_t *n)
+                         struct review_change **out, size_t *n)
 {
-	sqlite3_stmt *st = db_prep(
-	    db, "SELECT h.field_code, h.old_raw FROM value_history h"
-		" WHERE h.submission_id = ?1 AND h.version > ?2 AND h.id ="
-		" (SELECT min(x.id) FROM value_history x WHERE x.submission_id = ?1"
-		" AND x.field_code = h.field_code AND x.version > ?2) ORDER BY h.id");
+	sqlite3_stmt *st =
+	    db_prep(db, "SELECT h.field_code, h.old_raw FROM value_history h"
+	                " WHERE h.submission_id = ?1 AND h.version > ?2 AND h.id ="
+	                " (SELECT min(x.id) FROM value_history x WHERE x.submission_id = ?1"
+	                " AND x.field_code = h.field_code AND x.version > ?2) ORDER BY h.id");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, sub_id);
@@ -282,8 +286,8 @@ int review_changes_since(struct db *db, struct arena *a, long long sub_id, long 
 		}
 		list[k].field = arena_strdup(a, db_text(st, 0));
 		list[k].old_raw = sqlite3_column_type(st, 1) == SQLITE_NULL
-				      ? NULL
-				      : arena_strdup(a, db_text(st, 1));
+		                      ? NULL
+		                      : arena_strdup(a, db_text(st, 1));
 		k++;
 	}
 	db_done(st);

@@ -47,8 +47,8 @@ struct review_decision {
  * changed. *notfound is set when the school, period or form does not exist or
  * lies outside the actor's scope (the caller answers 404). */
 enum wf_state review_decide(struct db *db, struct arena *a, const struct form_set *set,
-			    const struct review_decision *d, bool *notfound, char *err,
-			    size_t errlen);
+                            const struct review_decision *d, bool *notfound, char *err,
+                            size_t errlen);
 
 /* The last return (or reopen) of a submission: reason, comments, the version
  * it was returned at, when and by whom. */
@@ -75,7 +75,7 @@ struct review_change {
 /* The fields of a submission changed since `version`, each with the value it
  * had then (from value_history). 0 or -1. */
 int review_changes_since(struct db *db, struct arena *a, long long sub_id, long long version,
-			 struct review_change **out, size_t *n);
+                         struct review_change **out, size_t *n);
 
 /* The comment on `field` in a return, or NULL. */
 const char *review_comment_of(const struct review_return *r, const char *field);

@@ -82,8 +82,8 @@ static size_t validate_chars(const char *s)
 
 /* A number field. */
 static enum validate_status validate_number(struct arena *a, const struct form_field *f,
-					    const char *raw, const char **norm, double *num,
-					    const char **msg, enum validate_reason *why)
+                                            const char *raw, const char **norm, double *num,
+                                            const char **msg, enum validate_reason *why)
 {
 	int decimals = f->type == FT_DECIMAL ? f->decimals : 0;
 	char out[NUM_OUT_SIZE];
@@ -102,9 +102,9 @@ static enum validate_status validate_number(struct arena *a, const struct form_f
 		return VS_BAD;
 	case NUM_TOO_MANY_DECIMALS:
 		*why = VR_DECIMALS;
-		*msg = decimals == 0 ? arena_printf(a, "%s：“%s”只能填写整数。", label, q)
-				     : arena_printf(a, "%s：“%s”最多保留 %d 位小数。", label, q,
-						    decimals);
+		*msg = decimals == 0
+		           ? arena_printf(a, "%s：“%s”只能填写整数。", label, q)
+		           : arena_printf(a, "%s：“%s”最多保留 %d 位小数。", label, q, decimals);
 		return VS_BAD;
 	case NUM_TOO_LARGE:
 		*why = VR_TOO_LARGE;
@@ -119,8 +119,8 @@ static enum validate_status validate_number(struct arena *a, const struct form_f
 	if (v < f->min || v > f->max) {
 		*why = VR_RANGE;
 		*msg = arena_printf(a, "%s：%s 超出允许范围 %s～%s，请核对。", label, out,
-				    validate_fmt_num(a, f->min, decimals),
-				    validate_fmt_num(a, f->max, decimals));
+		                    validate_fmt_num(a, f->min, decimals),
+		                    validate_fmt_num(a, f->max, decimals));
 		return VS_BAD;
 	}
 	*norm = arena_strdup(a, out);
@@ -130,8 +130,8 @@ static enum validate_status validate_number(struct arena *a, const struct form_f
 
 /* Check a typed value against its field. */
 enum validate_status validate_value(struct arena *a, const struct form_field *f, const char *raw,
-				    const char **norm, double *num, const char **msg,
-				    enum validate_reason *why)
+                                    const char **norm, double *num, const char **msg,
+                                    enum validate_reason *why)
 {
 	const char *dn, *dm;
 	double dv;
@@ -161,14 +161,16 @@ enum validate_status validate_value(struct arena *a, const struct form_field *f,
 		for (const char *c = t; *c; c++)
 			if ((unsigned char)*c < 0x20 || *c == 0x7f) {
 				*why = VR_CONTROL;
-				*msg = arena_printf(a, "%s：含有不可见的控制字符，请重新输入。", label);
+				*msg = arena_printf(a, "%s：含有不可见的控制字符，请重新输入。",
+				                    label);
 				return VS_BAD;
 			}
 		size_t max = f->max_length > 0 ? (size_t)f->max_length : VALIDATE_TEXT_DEFAULT;
 		size_t n = validate_chars(t);
 		if (n > max) {
 			*why = VR_TOO_LONG;
-			*msg = arena_printf(a, "%s：最多 %zu 个字，现在是 %zu 个字。", label, max, n);
+			*msg =
+			    arena_printf(a, "%s：最多 %zu 个字，现在是 %zu 个字。", label, max, n);
 			return VS_BAD;
 		}
 		*norm = t;
@@ -195,7 +197,7 @@ enum validate_status validate_value(struct arena *a, const struct form_field *f,
 			}
 		*why = VR_CHOICE;
 		*msg = arena_printf(a, "%s：“%s”不是可选的选项，请从列表中选择。", label,
-				    validate_quote(a, t));
+		                    validate_quote(a, t));
 		return VS_BAD;
 	default:
 		*why = VR_CHOICE;
@@ -206,7 +208,7 @@ enum validate_status validate_value(struct arena *a, const struct form_field *f,
 
 /* The reason in English. */
 const char *validate_reason_en(struct arena *a, const struct form_field *f,
-			       enum validate_reason why)
+                               enum validate_reason why)
 {
 	int decimals = f->type == FT_DECIMAL ? f->decimals : 0;
 	switch (why) {
@@ -218,17 +220,18 @@ const char *validate_reason_en(struct arena *a, const struct form_field *f,
 		return "negative";
 	case VR_DECIMALS:
 		return decimals ? arena_printf(a, "more than %d decimal places", decimals)
-				: "not a whole number";
+		                : "not a whole number";
 	case VR_TOO_LARGE:
 		return "too large";
 	case VR_RANGE:
-		return arena_printf(a, "out of range %s to %s", validate_fmt_num(a, f->min, decimals),
-				    validate_fmt_num(a, f->max, decimals));
+		return arena_printf(a, "out of range %s to %s",
+		                    validate_fmt_num(a, f->min, decimals),
+		                    validate_fmt_num(a, f->max, decimals));
 	case VR_CONTROL:
 		return "holds a control character";
 	case VR_TOO_LONG:
 		return arena_printf(a, "longer than %d characters",
-				    f->max_length > 0 ? f->max_length : VALIDATE_TEXT_DEFAULT);
+		                    f->max_length > 0 ? f->max_length : VALIDATE_TEXT_DEFAULT);
 	case VR_YESNO:
 		return "not yes/no (true, false, 1 or 0)";
 	case VR_CHOICE:
@@ -277,8 +280,8 @@ const char *validate_expl_find(const struct validate_expl *e, size_t n, const ch
 }
 
 /* Check every applicable field of the form: values, then required. */
-static void validate_fields(struct arena *a, const struct validate_in *in,
-			    struct validate_out *out, struct validate_list *l)
+static void validate_fields(struct arena *a, const struct validate_in *in, struct validate_out *out,
+                            struct validate_list *l)
 {
 	const struct form_def *form = in->form;
 	for (size_t i = 0; i < form->nfields; i++) {
@@ -319,7 +322,7 @@ static void validate_fields(struct arena *a, const struct validate_in *in,
 
 /* Evaluate the form's rules over out->num / out->present. */
 static void validate_rules(struct arena *a, const struct validate_in *in, struct validate_out *out,
-			   struct validate_list *l)
+                           struct validate_list *l)
 {
 	const struct form_def *form = in->form;
 	for (size_t i = 0; i < form->nrules; i++) {
@@ -342,7 +345,7 @@ static void validate_rules(struct arena *a, const struct validate_in *in, struct
 
 /* Warn about numbers that moved more than the form allows against last period. */
 static void validate_changes(struct arena *a, const struct validate_in *in,
-			     struct validate_out *out, struct validate_list *l)
+                             struct validate_out *out, struct validate_list *l)
 {
 	const struct form_def *form = in->form;
 	if (form->change_warning <= 0 || !in->prev || !in->prev_present)

@@ -45,13 +45,13 @@ const char *validate_label(struct arena *a, const struct form_field *f);
  * that names the field and quotes the input ("小学 在校生数：“12a”不是有效的数字。")
  * and *why to the reason. Any output pointer may be NULL. */
 enum validate_status validate_value(struct arena *a, const struct form_field *f, const char *raw,
-				    const char **norm, double *num, const char **msg,
-				    enum validate_reason *why);
+                                    const char **norm, double *num, const char **msg,
+                                    enum validate_reason *why);
 
 /* The reason in English for the command line ("not a number", "out of range 0 to
  * 3000", ...), without the field. */
 const char *validate_reason_en(struct arena *a, const struct form_field *f,
-			       enum validate_reason why);
+                               enum validate_reason why);
 
 /* A 说明 the school gave for a warning (rule code or "chg:<field>"). */
 struct validate_expl {
@@ -66,8 +66,8 @@ struct validate_issue {
 	 * submitting), a rule code ("edu_sum_eq_teachers:pri"), or "chg:<field>" (a change
 	 * of more than the form's change_warning against last period) */
 	const char *code;
-	const char *message;    /* Chinese, complete */
-	const int *slots;       /* the fields to show it beside (global slots) */
+	const char *message; /* Chinese, complete */
+	const int *slots;    /* the fields to show it beside (global slots) */
 	size_t nslots;
 	const char *explanation; /* warnings: the school's 说明, or NULL */
 };
@@ -97,7 +97,7 @@ struct validate_out {
 	double *num;            /* per slot: the values the rules saw (this form's from raw) */
 	unsigned char *present; /* per slot */
 	struct validate_issue *issues; /* in field order: value problems, required, then rules
-					  in definition order, then changes */
+	                                  in definition order, then changes */
 	size_t nissues;
 	int errors;          /* VK_ERROR issues */
 	int warnings;        /* VK_WARNING issues */

@@ -22,9 +22,9 @@ static const struct {
 };
 
 static const char *const wf_actions[] = {[WA_SUBMIT] = "submit",
-					 [WA_APPROVE] = "approve",
-					 [WA_RETURN] = "return",
-					 [WA_REOPEN] = "reopen"};
+                                         [WA_APPROVE] = "approve",
+                                         [WA_RETURN] = "return",
+                                         [WA_REOPEN] = "reopen"};
 
 /* Every allowed move: from, action, who, with how many approval levels (0: either), to.
  * Anything else is refused. */
@@ -109,19 +109,19 @@ static const char *wf_refusal(enum wf_state from, enum wf_action action)
 {
 	switch (action) {
 	case WA_SUBMIT:
-		return from == WS_SUBMITTED || from == WS_COUNTY_APPROVED ? "该报表已上报，无需重复上报。"
+		return from == WS_SUBMITTED || from == WS_COUNTY_APPROVED
+		           ? "该报表已上报，无需重复上报。"
 		       : from == WS_APPROVED ? "该报表已审核通过，不能再次上报。"
-					     : "该报表还没有填写，不能上报。";
+		                             : "该报表还没有填写，不能上报。";
 	case WA_APPROVE:
 		return from == WS_APPROVED ? "该报表已审核通过，无需重复审核。"
 		       : from == WS_COUNTY_APPROVED
-			   ? "该报表已由区县审核通过，正在等待市级审核。"
-			   : "该报表还没有上报（或已被退回），不能审核通过。";
+		           ? "该报表已由区县审核通过，正在等待市级审核。"
+		           : "该报表还没有上报（或已被退回），不能审核通过。";
 	case WA_RETURN:
 		return from == WS_RETURNED ? "该报表已退回，无需重复退回。"
-		       : from == WS_APPROVED
-			   ? "该报表已审核通过；如需修改，请使用“重新打开”。"
-			   : "只有已上报的报表才能退回。";
+		       : from == WS_APPROVED ? "该报表已审核通过；如需修改，请使用“重新打开”。"
+		                             : "只有已上报的报表才能退回。";
 	case WA_REOPEN:
 	default:
 		return "只有已审核通过的报表才能重新打开。";
@@ -130,7 +130,7 @@ static const char *wf_refusal(enum wf_state from, enum wf_action action)
 
 /* Look the move up in the table. */
 enum wf_state wf_next(enum wf_state from, enum wf_action action, unsigned role, int levels,
-		      const char **why)
+                      const char **why)
 {
 	bool state_ok = false;
 	for (size_t i = 0; i < sizeof(wf_rules) / sizeof(wf_rules[0]); i++) {
@@ -141,10 +141,10 @@ enum wf_state wf_next(enum wf_state from, enum wf_action action, unsigned role, 
 		if (r->roles & role)
 			return r->to;
 	}
-	*why = !state_ok			       ? wf_refusal(from, action)
+	*why = !state_ok ? wf_refusal(from, action)
 	       : from == WS_COUNTY_APPROVED && action == WA_APPROVE && (role & WR_COUNTY)
-		   ? "该报表已由区县审核通过，正在等待市级审核。"
-								    : "您的角色不能对该报表进行此操作。";
+	           ? "该报表已由区县审核通过，正在等待市级审核。"
+	           : "您的角色不能对该报表进行此操作。";
 	return WS_NONE;
 }
 
@@ -171,7 +171,8 @@ static bool wf_notice(struct db *db, const struct wf_move *m, enum wf_state to)
 		break;
 	case WS_RETURNED:
 		kind = m->action == WA_REOPEN ? "reopened" : "returned";
-		verb = m->action == WA_REOPEN ? "被重新打开，请修改后重新上报：" : "被退回，请修改后重新上报：";
+		verb = m->action == WA_REOPEN ? "被重新打开，请修改后重新上报："
+		                              : "被退回，请修改后重新上报：";
 		target = 0;
 		break;
 	default:
@@ -180,12 +181,12 @@ static bool wf_notice(struct db *db, const struct wf_move *m, enum wf_state to)
 	/* the text names the school and the form; the reason follows when there is one */
 	sqlite3_stmt *st = db_prep(
 	    db, "INSERT INTO notice(org_unit_id, submission_id, kind, text, at)"
-		" SELECT CASE ?3 WHEN 0 THEN o.id WHEN 1 THEN o.parent_id ELSE c.parent_id END,"
-		" s.id, ?2, o.name || ' ' || ?4 || '《' || f.name || '》（' || p.name || '）'"
-		" || CASE WHEN ?5 IS NULL OR ?5 = '' THEN '' ELSE '。原因：' || ?5 END, ?6"
-		" FROM submission s JOIN org_unit o ON o.id = s.school_id"
-		" JOIN org_unit c ON c.id = o.parent_id JOIN form f ON f.code = s.form_code"
-		" JOIN period p ON p.id = s.period_id WHERE s.id = ?1");
+	        " SELECT CASE ?3 WHEN 0 THEN o.id WHEN 1 THEN o.parent_id ELSE c.parent_id END,"
+	        " s.id, ?2, o.name || ' ' || ?4 || '《' || f.name || '》（' || p.name || '）'"
+	        " || CASE WHEN ?5 IS NULL OR ?5 = '' THEN '' ELSE '。原因：' || ?5 END, ?6"
+	        " FROM submission s JOIN org_unit o ON o.id = s.school_id"
+	        " JOIN org_unit c ON c.id = o.parent_id JOIN form f ON f.code = s.form_code"
+	        " JOIN period p ON p.id = s.period_id WHERE s.id = ?1");
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, m->id);
@@ -202,8 +203,8 @@ static bool wf_notice(struct db *db, const struct wf_move *m, enum wf_state to)
 /* The audit detail of a move: version, new state and reason, as JSON. */
 static char *wf_detail(const struct wf_move *m, enum wf_state to, long long version)
 {
-	json_t *o = json_pack("{s:I, s:s}", "version", (json_int_t)version, "state",
-			      wf_state_code(to));
+	json_t *o =
+	    json_pack("{s:I, s:s}", "version", (json_int_t)version, "state", wf_state_code(to));
 	if (o && m->reason && *m->reason)
 		json_object_set_new(o, "reason", json_string(m->reason));
 	if (o && m->quiet)
@@ -221,11 +222,12 @@ enum wf_state wf_apply(struct db *db, const struct wf_move *m, const char **why)
 		return WS_NONE;
 	static const char *const busy = "数据库暂时不可用，请稍后再试。";
 	sqlite3_stmt *st = db_prep(
-	    db, "UPDATE submission SET state = ?4, reviewed = ?5, version = version + ?6,"
-		" submitted_at = CASE WHEN ?4 = 'submitted' AND ?5 = 0 THEN ?7 ELSE submitted_at END,"
-		" approved_at = CASE WHEN ?4 = 'approved' THEN ?7 ELSE approved_at END"
-		" WHERE id = ?1 AND state = ?2 AND reviewed = ?3 AND (?8 < 0 OR version = ?8)"
-		" RETURNING version");
+	    db,
+	    "UPDATE submission SET state = ?4, reviewed = ?5, version = version + ?6,"
+	    " submitted_at = CASE WHEN ?4 = 'submitted' AND ?5 = 0 THEN ?7 ELSE submitted_at END,"
+	    " approved_at = CASE WHEN ?4 = 'approved' THEN ?7 ELSE approved_at END"
+	    " WHERE id = ?1 AND state = ?2 AND reviewed = ?3 AND (?8 < 0 OR version = ?8)"
+	    " RETURNING version");
 	if (!st) {
 		*why = busy;
 		return WS_NONE;
@@ -249,7 +251,8 @@ enum wf_state wf_apply(struct db *db, const struct wf_move *m, const char **why)
 		return WS_NONE;
 	}
 	if (version == 0) {
-		*why = "该报表刚刚被修改或处理过（状态或版本已变化），您的操作没有执行。请刷新页面查看最新情况后再操作。";
+		*why = "该报表刚刚被修改或处理过（状态或版本已变化），您的操作没有执行。请刷新页面"
+		       "查看最新情况后再操作。";
 		return WS_NONE;
 	}
 	char object[40], action[40];
@@ -257,7 +260,7 @@ enum wf_state wf_apply(struct db *db, const struct wf_move *m, const char **why)
 	snprintf(action, sizeof(action), "submission.%s", wf_actions[m->action]);
 	char *detail = wf_detail(m, to, version);
 	bool ok = detail && audit_log(db, m->actor, action, object, detail) &&
-		  (m->quiet || wf_notice(db, m, to));
+	          (m->quiet || wf_notice(db, m, to));
 	free(detail);
 	if (!ok) {
 		*why = busy;

@@ -43,7 +43,7 @@ bool wf_editable(enum wf_state s);
  * approval levels; WS_NONE with a Chinese reason in *why when the move is not
  * allowed. */
 enum wf_state wf_next(enum wf_state from, enum wf_action action, unsigned role, int levels,
-		      const char **why);
+                      const char **why);
 
 /* A move to apply. */
 struct wf_move {
@@ -52,8 +52,8 @@ struct wf_move {
 	long long version;  /* the version the actor saw; -1: not checked */
 	enum wf_action action;
 	unsigned role;
-	int levels;         /* approval levels, 1 or 2 */
-	const char *actor;  /* login, for the audit row */
+	int levels;        /* approval levels, 1 or 2 */
+	const char *actor; /* login, for the audit row */
 	long long now;
 	const char *reason; /* a return's or reopen's reason, or NULL */
 	bool quiet;         /* no notices (the import of old figures) */

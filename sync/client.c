@@ -22,7 +22,7 @@ struct sync_parse {
 static bool sync_path(const struct sync_parse *p, char *dst, const char *v)
 {
 	int n = v[0] == '/' || !p->dir[0] ? snprintf(dst, CONFIG_PATH_MAX, "%s", v)
-					  : snprintf(dst, CONFIG_PATH_MAX, "%s/%s", p->dir, v);
+	                                  : snprintf(dst, CONFIG_PATH_MAX, "%s/%s", p->dir, v);
 	return n > 0 && n < CONFIG_PATH_MAX;
 }
 
@@ -82,10 +82,12 @@ static int sync_handler(void *user, const char *section, const char *name, const
 	if (strcmp(name, "base_url") == 0) {
 		size_t n = strlen(v);
 		ok = n < sizeof(c->base_url) &&
-		     (strncmp(v, "https://", 8) == 0 || (strncmp(v, "http://", 7) == 0 && sync_loopback(v)));
+		     (strncmp(v, "https://", 8) == 0 ||
+		      (strncmp(v, "http://", 7) == 0 && sync_loopback(v)));
 		if (!ok) {
-			snprintf(p->err, sizeof(p->err), "base_url must be https:// (http:// only to a "
-							 "loopback test platform)");
+			snprintf(p->err, sizeof(p->err),
+			         "base_url must be https:// (http:// only to a "
+			         "loopback test platform)");
 			return 0;
 		}
 		memcpy(c->base_url, v, n + 1);
@@ -151,7 +153,8 @@ static char *sync_read_config(const char *path, char *err, size_t errlen)
 	bool too_big = text && !feof(f);
 	fclose(f);
 	if (!text || too_big) {
-		snprintf(err, errlen, "%s: %s", path, text ? "larger than 64 KiB" : "out of memory");
+		snprintf(err, errlen, "%s: %s", path,
+		         text ? "larger than 64 KiB" : "out of memory");
 		free(text);
 		return NULL;
 	}
@@ -202,7 +205,7 @@ bool sync_config_load(struct sync_config *c, const char *path, char *err, size_t
 		const char *v = l + strspn(l, " \t");
 		if (strncmp(v, "token", 5) != 0 || v[5 + strspn(v + 5, " \t")] != '=') {
 			snprintf(p.err, sizeof(p.err), "the line is longer than %d characters",
-				 SYNC_LINE_MAX);
+			         SYNC_LINE_MAX);
 			line = 1 + (int)sync_count_lines(text, l);
 			break;
 		}
@@ -213,7 +216,7 @@ bool sync_config_load(struct sync_config *c, const char *path, char *err, size_t
 			vl--;
 		if (vl >= sizeof(c->token)) {
 			snprintf(p.err, sizeof(p.err), "the token is longer than %d characters",
-				 SYNC_TOKEN_MAX - 1);
+			         SYNC_TOKEN_MAX - 1);
 			line = 1 + (int)sync_count_lines(text, l);
 			break;
 		}
@@ -234,8 +237,8 @@ bool sync_config_load(struct sync_config *c, const char *path, char *err, size_t
 		return false;
 	}
 	if (c->lease_s <= c->timeout_s + c->connect_timeout_s) {
-		snprintf(err, errlen, "%s: [sync] lease must be longer than connect_timeout + timeout",
-			 path);
+		snprintf(err, errlen,
+		         "%s: [sync] lease must be longer than connect_timeout + timeout", path);
 		return false;
 	}
 	return true;
@@ -272,7 +275,7 @@ static size_t sync_on_header(char *p, size_t size, size_t n, void *user)
 
 /* Set the handle up once. */
 bool sync_client_init(struct sync_client *c, const struct sync_config *cfg, char *err,
-		      size_t errlen)
+                      size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
@@ -328,7 +331,7 @@ bool sync_client_init(struct sync_client *c, const struct sync_config *cfg, char
 
 /* One POST. */
 void sync_client_send(struct sync_client *c, const char *idem_key, const char *payload,
-		      struct sync_answer *ans)
+                      struct sync_answer *ans)
 {
 	memset(ans, 0, sizeof(*ans));
 	buf_reset(&c->body);

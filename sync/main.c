@@ -1,4 +1,5 @@
-/* main.c — tianbao-sync: delivers approved submissions from the outbox to the provincial platform. */
+/* main.c — tianbao-sync: delivers approved submissions from the outbox to the provincial platform.
+ */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,22 +29,23 @@ static void sync_on_signal(int sig)
 /* Print the usage text. */
 static void sync_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: tianbao-sync [-c CONFIG] [-s SYNC_CONFIG] (--once | --daemon)\n"
-		"\n"
-		"Delivers every approved submission version waiting in the outbox to the provincial\n"
-		"platform (POST {base_url}/api/dataValueSets, docs/upstream.md), retrying with\n"
-		"backoff; safe to kill at any moment and to start twice.\n"
-		"\n"
-		"  -c, --config FILE       the common configuration (for [tianbao] database);\n"
-		"                          default %s/tianbao/tianbao.ini\n"
-		"  -s, --sync-config FILE  the upstream settings, section [sync] (readable only by\n"
-		"                          the sync job); default %s/tianbao/sync.ini\n"
-		"      --once              deliver what is due, then exit (for a systemd timer)\n"
-		"      --daemon            deliver, sleep the configured interval, repeat; SIGTERM\n"
-		"                          stops after the request in flight\n"
-		"  -h, --help              this help\n",
-		TB_SYSCONFDIR, TB_SYSCONFDIR);
+	fprintf(
+	    f,
+	    "usage: tianbao-sync [-c CONFIG] [-s SYNC_CONFIG] (--once | --daemon)\n"
+	    "\n"
+	    "Delivers every approved submission version waiting in the outbox to the provincial\n"
+	    "platform (POST {base_url}/api/dataValueSets, docs/upstream.md), retrying with\n"
+	    "backoff; safe to kill at any moment and to start twice.\n"
+	    "\n"
+	    "  -c, --config FILE       the common configuration (for [tianbao] database);\n"
+	    "                          default %s/tianbao/tianbao.ini\n"
+	    "  -s, --sync-config FILE  the upstream settings, section [sync] (readable only by\n"
+	    "                          the sync job); default %s/tianbao/sync.ini\n"
+	    "      --once              deliver what is due, then exit (for a systemd timer)\n"
+	    "      --daemon            deliver, sleep the configured interval, repeat; SIGTERM\n"
+	    "                          stops after the request in flight\n"
+	    "  -h, --help              this help\n",
+	    TB_SYSCONFDIR, TB_SYSCONFDIR);
 }
 
 /* A lease owner name: host, pid and random bits. */
@@ -56,7 +58,7 @@ static void sync_owner(char *out, size_t len)
 
 /* Deliver one claimed row and record the outcome. */
 static void sync_one(struct db *db, struct sync_client *cl, const struct sync_config *cfg,
-		     const char *owner, const struct outbox_row *row)
+                     const char *owner, const struct outbox_row *row)
 {
 	long long now = (long long)time(NULL);
 	if (!outbox_renew(db, row->id, owner, now, cfg->lease_s)) {
@@ -82,21 +84,22 @@ static void sync_one(struct db *db, struct sync_client *cl, const struct sync_co
 		r.state = OB_PENDING;
 		double u = randombytes_uniform(1000000) / 1e6;
 		long long wait = sync_backoff(attempts, cfg->backoff_base_s, cfg->backoff_max_s, u,
-					      sync_retry_after(ans.retry_after, now));
+		                              sync_retry_after(ans.retry_after, now));
 		r.next_attempt_at = now + wait;
 	}
 	if (!outbox_record(db, row->id, owner, now, &r))
-		log_error("outbox %lld (%s): the outcome could not be recorded; the lease will expire "
-			  "and the row be sent again (harmless: same idempotency key)",
-			  row->id, row->idem_key);
+		log_error(
+		    "outbox %lld (%s): the outcome could not be recorded; the lease will expire "
+		    "and the row be sent again (harmless: same idempotency key)",
+		    row->id, row->idem_key);
 	else
 		log_info("outbox %lld (%s): %s, attempt %d: %s", row->id, row->idem_key,
-			 outbox_state_code(r.state), attempts, message);
+		         outbox_state_code(r.state), attempts, message);
 }
 
 /* Deliver everything due now; returns -1 on a database error. */
 static int sync_pass(struct db *db, struct sync_client *cl, const struct sync_config *cfg,
-		     const char *owner)
+                     const char *owner)
 {
 	struct arena a;
 	arena_init(&a, 64 * 1024);
@@ -105,7 +108,7 @@ static int sync_pass(struct db *db, struct sync_client *cl, const struct sync_co
 		struct outbox_row *rows;
 		size_t n;
 		if (outbox_claim(db, &a, owner, (long long)time(NULL), cfg->lease_s,
-				 (size_t)cfg->batch_size, &rows, &n) != 0) {
+		                 (size_t)cfg->batch_size, &rows, &n) != 0) {
 			rc = -1;
 			break;
 		}
@@ -121,12 +124,10 @@ static int sync_pass(struct db *db, struct sync_client *cl, const struct sync_co
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-					     {"sync-config", required_argument, NULL, 's'},
-					     {"once", no_argument, NULL, 'o'},
-					     {"daemon", no_argument, NULL, 'd'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'}, {"sync-config", required_argument, NULL, 's'},
+	    {"once", no_argument, NULL, 'o'},         {"daemon", no_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	char cfg_path[CONFIG_PATH_MAX], sync_path[CONFIG_PATH_MAX], err[1024];
 	snprintf(cfg_path, sizeof(cfg_path), "%s/tianbao/tianbao.ini", TB_SYSCONFDIR);
 	snprintf(sync_path, sizeof(sync_path), "%s/tianbao/sync.ini", TB_SYSCONFDIR);
@@ -134,12 +135,24 @@ int main(int argc, char **argv)
 	log_init("tianbao-sync");
 	while ((c = getopt_long(argc, argv, "c:s:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': snprintf(cfg_path, sizeof(cfg_path), "%s", optarg); break;
-		case 's': snprintf(sync_path, sizeof(sync_path), "%s", optarg); break;
-		case 'o': mode = 'o'; break;
-		case 'd': mode = 'd'; break;
-		case 'h': sync_usage(stdout); return 0;
-		default: sync_usage(stderr); return 2;
+		case 'c':
+			snprintf(cfg_path, sizeof(cfg_path), "%s", optarg);
+			break;
+		case 's':
+			snprintf(sync_path, sizeof(sync_path), "%s", optarg);
+			break;
+		case 'o':
+			mode = 'o';
+			break;
+		case 'd':
+			mode = 'd';
+			break;
+		case 'h':
+			sync_usage(stdout);
+			return 0;
+		default:
+			sync_usage(stderr);
+			return 2;
 		}
 	}
 	if (!mode || optind != argc) {
@@ -177,7 +190,7 @@ int main(int argc, char **argv)
 	}
 	if (migrate_version(&db) < 5) {
 		fprintf(stderr, "tianbao-sync: %s is not up to date; run 'tianbao-admin migrate'\n",
-			cfg.database);
+		        cfg.database);
 		goto out_db;
 	}
 	if (!sync_client_init(&cl, &sc, err, sizeof(err))) {
@@ -186,7 +199,8 @@ int main(int argc, char **argv)
 	}
 	char owner[128];
 	sync_owner(owner, sizeof(owner));
-	log_info("delivering to %s as %s (%s)", sc.base_url, owner, mode == 'o' ? "once" : "daemon");
+	log_info("delivering to %s as %s (%s)", sc.base_url, owner,
+	         mode == 'o' ? "once" : "daemon");
 	rc = 0;
 	do {
 		if (sync_pass(&db, &cl, &sc, owner) != 0)

@@ -61,7 +61,7 @@ static void sync_conflicts(json_t *summary, char *message, size_t msglen)
 		const char *obj = json_string_value(json_object_get(c, "object"));
 		const char *val = json_string_value(json_object_get(c, "value"));
 		int n = snprintf(message + used, msglen - used, "%s%s: %s", used ? "; " : "",
-				 obj ? obj : "?", val ? val : "?");
+		                 obj ? obj : "?", val ? val : "?");
 		if (n < 0 || (size_t)n >= msglen - used)
 			break;
 		used += (size_t)n;
@@ -78,7 +78,7 @@ enum sync_outcome sync_classify(const struct sync_answer *ans, char *message, si
 	char excerpt[200];
 	if (ans->transport_error) {
 		snprintf(message, msglen, "no answer: %s",
-			 ans->transport_message ? ans->transport_message : "transport error");
+		         ans->transport_message ? ans->transport_message : "transport error");
 		sync_oneline(message);
 		return ans->permanent ? SO_FAILED : SO_RETRY;
 	}
@@ -86,7 +86,7 @@ enum sync_outcome sync_classify(const struct sync_answer *ans, char *message, si
 	sync_line(excerpt, sizeof(excerpt), ans->body, 160);
 	if (st == 408 || st == 429 || (st >= 500 && st <= 599)) {
 		snprintf(message, msglen, "HTTP %ld (will retry)%s%s", st, *excerpt ? ": " : "",
-			 excerpt);
+		         excerpt);
 		sync_oneline(message);
 		return SO_RETRY;
 	}
@@ -97,7 +97,8 @@ enum sync_outcome sync_classify(const struct sync_answer *ans, char *message, si
 			sync_conflicts(sync_summary(j), c, sizeof(c));
 			snprintf(message, msglen, "HTTP %ld: %s", st, c);
 		} else {
-			snprintf(message, msglen, "HTTP %ld%s%s", st, *excerpt ? ": " : "", excerpt);
+			snprintf(message, msglen, "HTTP %ld%s%s", st, *excerpt ? ": " : "",
+			         excerpt);
 		}
 		json_decref(j);
 		sync_oneline(message);
@@ -110,10 +111,10 @@ enum sync_outcome sync_classify(const struct sync_answer *ans, char *message, si
 	enum sync_outcome o;
 	if (!status) {
 		snprintf(message, msglen, "HTTP %ld without an import summary (will retry)%s%s", st,
-			 *excerpt ? ": " : "", excerpt);
+		         *excerpt ? ": " : "", excerpt);
 		o = SO_RETRY;
 	} else if (strcmp(status, "SUCCESS") == 0 || strcmp(status, "OK") == 0 ||
-		   strcmp(status, "WARNING") == 0) {
+	           strcmp(status, "WARNING") == 0) {
 		snprintf(message, msglen, "HTTP %ld %s", st, status);
 		o = SO_DELIVERED;
 	} else {
@@ -148,8 +149,7 @@ long long sync_retry_after(const char *value, long long now)
 }
 
 /* The next delay: full jitter, at least the server's Retry-After. */
-long long sync_backoff(int attempts, long long base, long long cap, double u,
-		       long long retry_after)
+long long sync_backoff(int attempts, long long base, long long cap, double u, long long retry_after)
 {
 	if (attempts < 1)
 		attempts = 1;

@@ -18,10 +18,10 @@ enum sync_outcome {
 struct sync_answer {
 	bool transport_error; /* no HTTP answer at all (connect, TLS, timeout, reset) */
 	const char *transport_message;
-	bool permanent;       /* a transport error that retrying cannot cure (a redirect to
-				 another scheme, too many redirects) */
-	long status;          /* HTTP status, 0 without an answer */
-	const char *body;     /* the reply body (NUL-terminated), or NULL */
+	bool permanent;   /* a transport error that retrying cannot cure (a redirect to
+	                     another scheme, too many redirects) */
+	long status;      /* HTTP status, 0 without an answer */
+	const char *body; /* the reply body (NUL-terminated), or NULL */
 	size_t body_len;
 	const char *retry_after; /* the Retry-After header, or NULL */
 };
@@ -43,6 +43,6 @@ long long sync_retry_after(const char *value, long long now);
  * (a server's explicit wish wins over the cap, up to SYNC_RETRY_AFTER_MAX).
  * Never below 1 second. */
 long long sync_backoff(int attempts, long long base, long long cap, double u,
-		       long long retry_after);
+                       long long retry_after);
 
 #endif

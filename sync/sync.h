@@ -18,9 +18,9 @@ struct sync_config {
 	char base_url[CONFIG_PATH_MAX]; /* https://...; http only to a loopback address */
 	char token[SYNC_TOKEN_MAX];     /* bearer token ("" for none) */
 	char client_cert[CONFIG_PATH_MAX], client_key[CONFIG_PATH_MAX]; /* mutual TLS */
-	char ca_bundle[CONFIG_PATH_MAX]; /* "" for the system's */
-	char proxy[CONFIG_PATH_MAX];     /* "" for none (environment proxies are ignored) */
-	char database[CONFIG_PATH_MAX];  /* overrides [tianbao] database when set */
+	char ca_bundle[CONFIG_PATH_MAX];                                /* "" for the system's */
+	char proxy[CONFIG_PATH_MAX];    /* "" for none (environment proxies are ignored) */
+	char database[CONFIG_PATH_MAX]; /* overrides [tianbao] database when set */
 	int connect_timeout_s, timeout_s, low_speed_limit, low_speed_time_s;
 	int batch_size, interval_s, max_attempts, backoff_base_s, backoff_max_s, lease_s;
 };
@@ -44,12 +44,12 @@ struct sync_client {
 /* Set the handle up: TLS verification on, timeouts, proxy, client certificate,
  * keep-alive, redirects only to the base URL's scheme. False with a message. */
 bool sync_client_init(struct sync_client *c, const struct sync_config *cfg, char *err,
-		      size_t errlen);
+                      size_t errlen);
 
 /* POST one payload to {base}/api/dataValueSets with its Idempotency-Key; the
  * answer is in *ans (its strings live in the client until the next send). */
 void sync_client_send(struct sync_client *c, const char *idem_key, const char *payload,
-		      struct sync_answer *ans);
+                      struct sync_answer *ans);
 
 void sync_client_free(struct sync_client *c);
 

@@ -1,4 +1,5 @@
-/* test_entry.c — a school's forms in the database: save, history, conflicts, submit, recount, import. */
+/* test_entry.c — a school's forms in the database: save, history, conflicts, submit, recount,
+ * import. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,24 +41,33 @@ static int setup(void **state)
 	if (!form_store(&f->t.db, f->set, "test", err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_true(db_exec(&f->t.db, "INSERT INTO org_unit(id, code, name, kind) VALUES"
-				      " (1, '990100', '示范市', 'city')"));
+	                              " (1, '990100', '示范市', 'city')"));
 	assert_true(db_exec(&f->t.db, "INSERT INTO org_unit(id, code, name, kind, parent_id) VALUES"
-				      " (2, '990122', '白水县', 'county', 1)"));
-	assert_true(db_exec(&f->t.db, "INSERT INTO org_unit(id, code, name, kind, parent_id,"
-				      " school_type, ownership, urban_rural) VALUES"
-				      " (3, '3199220003', '东岗乡九年一贯制学校', 'school', 2, '312',"
-				      " 'public', '220')"));
+	                              " (2, '990122', '白水县', 'county', 1)"));
+	assert_true(db_exec(&f->t.db,
+	                    "INSERT INTO org_unit(id, code, name, kind, parent_id,"
+	                    " school_type, ownership, urban_rural) VALUES"
+	                    " (3, '3199220003', '东岗乡九年一贯制学校', 'school', 2, '312',"
+	                    " 'public', '220')"));
 	assert_int_equal(ou_get_by_code(&f->t.db, &f->a, SCHOOL, &f->school), 1);
-	struct user u = {.login = SCHOOL, .display_name = "东岗乡学校", .role = "school",
-			 .org_code = SCHOOL};
+	struct user u = {
+	    .login = SCHOOL, .display_name = "东岗乡学校", .role = "school", .org_code = SCHOOL};
 	f->user_id = user_create(&f->t.db, &u, "correct horse", "test", err, sizeof(err));
 	if (!f->user_id)
 		fail_msg("%s", err);
 	const char *forms[] = {"basic", "students", "staff", "facilities"};
-	struct period p25 = {.code = "2025", .name = "2025学年", .opens_at = NOW - 400 * 86400,
-			     .closes_at = NOW - 350 * 86400, .forms = forms, .nforms = 4};
-	struct period p26 = {.code = "2026", .name = "2026学年", .opens_at = NOW - 86400,
-			     .closes_at = NOW + 86400, .forms = forms, .nforms = 4};
+	struct period p25 = {.code = "2025",
+	                     .name = "2025学年",
+	                     .opens_at = NOW - 400 * 86400,
+	                     .closes_at = NOW - 350 * 86400,
+	                     .forms = forms,
+	                     .nforms = 4};
+	struct period p26 = {.code = "2026",
+	                     .name = "2026学年",
+	                     .opens_at = NOW - 86400,
+	                     .closes_at = NOW + 86400,
+	                     .forms = forms,
+	                     .nforms = 4};
 	assert_true(period_add(&f->t.db, &p25, "test", err, sizeof(err)) > 0);
 	assert_true(period_add(&f->t.db, &p26, "test", err, sizeof(err)) > 0);
 	assert_int_equal(period_get(&f->t.db, &f->a, "2026", &f->p26), 1);
@@ -138,10 +148,14 @@ static int open_entry(struct fixture *f, struct entry *e, const char *form)
 
 /* Save (or submit) a form as the school's user at `now` based on `version`. */
 static enum entry_result save(struct fixture *f, struct entry *e, int i, const char **raw,
-			      long long version, bool submit, long long now, int *changed)
+                              long long version, bool submit, long long now, int *changed)
 {
-	struct entry_save s = {.raw = raw, .version = version, .submit = submit,
-			       .user_id = f->user_id, .actor = SCHOOL, .now = now};
+	struct entry_save s = {.raw = raw,
+	                       .version = version,
+	                       .submit = submit,
+	                       .user_id = f->user_id,
+	                       .actor = SCHOOL,
+	                       .now = now};
 	struct validate_out out;
 	return entry_save(&f->t.db, &f->a, e, i, &s, &out, changed);
 }
@@ -170,17 +184,19 @@ static void test_save_history(void **state)
 	assert_int_equal(e.subs[i].state, WS_DRAFT);
 	assert_int_equal(e.subs[i].version, 1);
 	assert_int_equal(e.subs[i].errors, 1);
-	assert_int_equal(rows(f, "SELECT count(*) FROM value WHERE field_code = 'pri_teachers'"
-				 " AND raw = '２0' AND norm = '20'",
-			      NULL),
-			 1);
-	assert_int_equal(rows(f, "SELECT count(*) FROM value WHERE field_code = 'jun_teachers'"
-				 " AND raw = '2６a' AND norm IS NULL",
-			      NULL),
-			 1);
+	assert_int_equal(rows(f,
+	                      "SELECT count(*) FROM value WHERE field_code = 'pri_teachers'"
+	                      " AND raw = '２0' AND norm = '20'",
+	                      NULL),
+	                 1);
+	assert_int_equal(rows(f,
+	                      "SELECT count(*) FROM value WHERE field_code = 'jun_teachers'"
+	                      " AND raw = '2６a' AND norm IS NULL",
+	                      NULL),
+	                 1);
 	assert_int_equal(rows(f, "SELECT count(*) FROM value_history", NULL), nstaff);
-	assert_int_equal(rows(f, "SELECT count(*) FROM audit WHERE action = 'submission.save'", NULL),
-			 1);
+	assert_int_equal(
+	    rows(f, "SELECT count(*) FROM audit WHERE action = 'submission.save'", NULL), 1);
 	/* the same values again: nothing to write, same version */
 	assert_int_equal(save(f, &e, i, raw, 1, false, NOW, &changed), ER_SAVED);
 	assert_int_equal(changed, 0);
@@ -193,7 +209,8 @@ static void test_save_history(void **state)
 	assert_int_equal(e.subs[i].errors, 0);
 	struct entry_change *h;
 	size_t n;
-	assert_int_equal(entry_history(&f->t.db, &f->a, e.subs[i].id, "jun_teachers", 10, &h, &n), 0);
+	assert_int_equal(entry_history(&f->t.db, &f->a, e.subs[i].id, "jun_teachers", 10, &h, &n),
+	                 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(h[0].old_raw, "2６a");
 	assert_string_equal(h[0].new_raw, "26");
@@ -203,12 +220,13 @@ static void test_save_history(void **state)
 	/* clearing a value deletes it and records the change */
 	put(f, raw, "staff_total", "  ");
 	assert_int_equal(save(f, &e, i, raw, 2, false, NOW + 120, &changed), ER_SAVED);
-	assert_int_equal(rows(f, "SELECT count(*) FROM value WHERE field_code = 'staff_total'", NULL),
-			 0);
-	assert_int_equal(rows(f, "SELECT count(*) FROM value_history WHERE field_code ="
-				 " 'staff_total' AND new_raw IS NULL",
-			      NULL),
-			 1);
+	assert_int_equal(
+	    rows(f, "SELECT count(*) FROM value WHERE field_code = 'staff_total'", NULL), 0);
+	assert_int_equal(rows(f,
+	                      "SELECT count(*) FROM value_history WHERE field_code ="
+	                      " 'staff_total' AND new_raw IS NULL",
+	                      NULL),
+	                 1);
 	/* a form never started to which nothing is given stays 未填写 */
 	int b = entry_form(&e, "basic");
 	size_t ns = form_nslots(f->set);
@@ -240,13 +258,13 @@ static void test_refusals(void **state)
 	/* submitted: read-only */
 	assert_int_equal(save(f, &e, i, raw, 1, true, NOW, &changed), ER_SUBMITTED);
 	assert_int_equal(e.subs[i].state, WS_SUBMITTED);
-	assert_int_equal(rows(f, "SELECT count(*) FROM submission WHERE state = 'submitted'"
-				 " AND submitted_at IS NOT NULL",
-			      NULL),
-			 1);
-	assert_int_equal(rows(f, "SELECT count(*) FROM audit WHERE action = 'submission.submit'",
-			      NULL),
-			 1);
+	assert_int_equal(rows(f,
+	                      "SELECT count(*) FROM submission WHERE state = 'submitted'"
+	                      " AND submitted_at IS NOT NULL",
+	                      NULL),
+	                 1);
+	assert_int_equal(
+	    rows(f, "SELECT count(*) FROM audit WHERE action = 'submission.submit'", NULL), 1);
 	assert_int_equal(save(f, &e, i, other, 1, false, NOW, &changed), ER_READONLY);
 	assert_int_equal(save(f, &e, i, raw, 1, true, NOW, &changed), ER_READONLY);
 	assert_int_equal(rows(f, "SELECT count(*) FROM value WHERE raw = '李四'", NULL), 0);
@@ -272,15 +290,22 @@ static void test_submit_blocked(void **state)
 	assert_int_equal(save(f, &e, i, raw, 2, true, NOW, &changed), ER_BLOCKED);
 	assert_int_equal(e.subs[i].unexplained, 1);
 	struct validate_expl x = {"all_teachers_certified:pri", "新教师正在认定资格。"};
-	struct entry_save s = {.raw = raw, .expl = &x, .nexpl = 1, .version = 3, .submit = true,
-			       .user_id = f->user_id, .actor = SCHOOL, .now = NOW};
+	struct entry_save s = {.raw = raw,
+	                       .expl = &x,
+	                       .nexpl = 1,
+	                       .version = 3,
+	                       .submit = true,
+	                       .user_id = f->user_id,
+	                       .actor = SCHOOL,
+	                       .now = NOW};
 	struct validate_out out;
 	assert_int_equal(entry_save(&f->t.db, &f->a, &e, i, &s, &out, &changed), ER_SUBMITTED);
 	assert_int_equal(e.subs[i].version, 4); /* the 说明 is a change of its own */
-	assert_int_equal(rows(f, "SELECT count(*) FROM explanation WHERE rule_code ="
-				 " 'all_teachers_certified:pri'",
-			      NULL),
-			 1);
+	assert_int_equal(rows(f,
+	                      "SELECT count(*) FROM explanation WHERE rule_code ="
+	                      " 'all_teachers_certified:pri'",
+	                      NULL),
+	                 1);
 }
 
 /* Rules read across forms: saving facilities recounts the students form. */
@@ -296,12 +321,12 @@ static void test_recount_across_forms(void **state)
 	put(f, fac, "dorm_beds", "10"); /* far fewer beds than boarders */
 	assert_int_equal(save(f, &e, fa, fac, 0, false, NOW, &changed), ER_SAVED);
 	assert_int_equal(e.subs[st].warnings, 1);
-	assert_int_equal(rows(f, "SELECT warnings FROM submission WHERE form_code = ?1", "students"),
-			 1);
+	assert_int_equal(
+	    rows(f, "SELECT warnings FROM submission WHERE form_code = ?1", "students"), 1);
 	put(f, fac, "dorm_beds", "2000");
 	assert_int_equal(save(f, &e, fa, fac, 1, false, NOW, &changed), ER_SAVED);
-	assert_int_equal(rows(f, "SELECT warnings FROM submission WHERE form_code = ?1", "students"),
-			 0);
+	assert_int_equal(
+	    rows(f, "SELECT warnings FROM submission WHERE form_code = ?1", "students"), 0);
 }
 
 /* Import: problems are all reported and nothing is stored; then last year's
@@ -322,11 +347,12 @@ static void test_import(void **state)
 	vals[2].element = "no_such_field";
 	bad[0].values = vals;
 	bad[1].org_unit = "3199229999";
-	assert_int_equal(dvs_import(&f->t.db, f->set, bad, 3, WS_DRAFT, "admin-cli", "x.json", errs),
-			 -1);
+	assert_int_equal(
+	    dvs_import(&f->t.db, f->set, bad, 3, WS_DRAFT, "admin-cli", "x.json", errs), -1);
 	fclose(errs);
-	assert_non_null(strstr(buf, "x.json: set 1 (orgUnit 3199220003, dataSet basic, period 2026): "
-				    "dataElement principal_birth_year: value '19a5' is not a number"));
+	assert_non_null(strstr(buf,
+	                       "x.json: set 1 (orgUnit 3199220003, dataSet basic, period 2026): "
+	                       "dataElement principal_birth_year: value '19a5' is not a number"));
 	assert_non_null(strstr(buf, "dataElement no_such_field is not a field of form basic"));
 	assert_non_null(strstr(buf, "set 2 (orgUnit 3199229999"));
 	assert_non_null(strstr(buf, "nothing was imported"));
@@ -339,11 +365,12 @@ static void test_import(void **state)
 		last[k].period = "2025";
 	errs = open_memstream(&buf, &len);
 	assert_int_equal(dvs_import(&f->t.db, f->set, last, f->nsets, WS_APPROVED, "admin-cli",
-				    "last.json", errs),
-			 4);
+	                            "last.json", errs),
+	                 4);
 	fclose(errs);
 	free(buf);
-	assert_int_equal(rows(f, "SELECT count(*) FROM submission WHERE state = 'approved'", NULL), 4);
+	assert_int_equal(rows(f, "SELECT count(*) FROM submission WHERE state = 'approved'", NULL),
+	                 4);
 	/* 2026 sees them as last period's; a 40 % jump is a change warning */
 	struct entry e;
 	int i = open_entry(f, &e, "students");
@@ -355,8 +382,8 @@ static void test_import(void **state)
 	put(f, raw, "pri_students", more);
 	put(f, raw, "pri_boarders", "0");
 	int changed;
-	struct entry_save s = {.raw = raw, .version = 0, .user_id = f->user_id, .actor = SCHOOL,
-			       .now = NOW};
+	struct entry_save s = {
+	    .raw = raw, .version = 0, .user_id = f->user_id, .actor = SCHOOL, .now = NOW};
 	struct validate_out out;
 	assert_int_equal(entry_save(&f->t.db, &f->a, &e, i, &s, &out, &changed), ER_SAVED);
 	bool found = false;
@@ -365,23 +392,21 @@ static void test_import(void **state)
 	assert_true(found);
 	/* submitted by import; a second import of it is refused */
 	errs = open_memstream(&buf, &len);
-	assert_int_equal(dvs_import(&f->t.db, f->set, f->sets, 1, WS_SUBMITTED, "admin-cli", "b.json",
-				    errs),
-			 1);
+	assert_int_equal(
+	    dvs_import(&f->t.db, f->set, f->sets, 1, WS_SUBMITTED, "admin-cli", "b.json", errs), 1);
 	fclose(errs);
 	free(buf);
 	errs = open_memstream(&buf, &len);
-	assert_int_equal(dvs_import(&f->t.db, f->set, f->sets, 1, WS_DRAFT, "admin-cli", "b.json",
-				    errs),
-			 -1);
+	assert_int_equal(
+	    dvs_import(&f->t.db, f->set, f->sets, 1, WS_DRAFT, "admin-cli", "b.json", errs), -1);
 	fclose(errs);
 	assert_non_null(strstr(buf, "the submission is submitted and cannot be overwritten"));
 	free(buf);
 	/* the same set twice in one file */
 	errs = open_memstream(&buf, &len);
 	struct dvs_set twice[2] = {f->sets[2], f->sets[2]};
-	assert_int_equal(dvs_import(&f->t.db, f->set, twice, 2, WS_DRAFT, "admin-cli", "t.json", errs),
-			 -1);
+	assert_int_equal(
+	    dvs_import(&f->t.db, f->set, twice, 2, WS_DRAFT, "admin-cli", "t.json", errs), -1);
 	fclose(errs);
 	assert_non_null(strstr(buf, "the same school, form and period as set 1"));
 	free(buf);
@@ -417,9 +442,9 @@ static void test_parse(void **state)
 	}
 	/* numbers and booleans are taken as text */
 	const char *ok = "{\"dataSet\": \"basic\", \"period\": \"2026\", \"orgUnit\": \"x\","
-			 " \"dataValues\": [{\"dataElement\": \"a\", \"value\": 12},"
-			 " {\"dataElement\": \"b\", \"value\": true}, {\"dataElement\": \"c\","
-			 " \"value\": 1.5, \"comment\": \"说明\"}]}";
+	                 " \"dataValues\": [{\"dataElement\": \"a\", \"value\": 12},"
+	                 " {\"dataElement\": \"b\", \"value\": true}, {\"dataElement\": \"c\","
+	                 " \"value\": 1.5, \"comment\": \"说明\"}]}";
 	assert_true(dvs_parse(&f->a, ok, strlen(ok), &sets, &n, err, sizeof(err)));
 	assert_int_equal(n, 1);
 	assert_string_equal(sets[0].values[0].value, "12");
@@ -434,21 +459,24 @@ static void test_pending(void **state)
 	struct fixture *f = *state;
 	long long id;
 	const char *path, *body;
-	assert_int_equal(entry_pending_next(&f->t.db, &f->a, f->user_id, NOW, &id, &path, &body), 0);
+	assert_int_equal(entry_pending_next(&f->t.db, &f->a, f->user_id, NOW, &id, &path, &body),
+	                 0);
 	assert_true(entry_pending_add(&f->t.db, f->user_id, "/schools/x/2026/basic", "v.a=1", NOW));
-	assert_true(entry_pending_add(&f->t.db, f->user_id, "/schools/x/2026/staff", "v.b=2",
-				      NOW + 1));
-	assert_int_equal(entry_pending_next(&f->t.db, &f->a, f->user_id, NOW, &id, &path, &body), 1);
+	assert_true(
+	    entry_pending_add(&f->t.db, f->user_id, "/schools/x/2026/staff", "v.b=2", NOW + 1));
+	assert_int_equal(entry_pending_next(&f->t.db, &f->a, f->user_id, NOW, &id, &path, &body),
+	                 1);
 	assert_string_equal(path, "/schools/x/2026/basic");
 	assert_string_equal(body, "v.a=1");
 	assert_int_equal(entry_pending_get(&f->t.db, &f->a, f->user_id + 1, id, &path, &body), 0);
 	assert_true(entry_pending_drop(&f->t.db, f->user_id, id));
-	assert_int_equal(entry_pending_next(&f->t.db, &f->a, f->user_id, NOW, &id, &path, &body), 1);
+	assert_int_equal(entry_pending_next(&f->t.db, &f->a, f->user_id, NOW, &id, &path, &body),
+	                 1);
 	assert_string_equal(path, "/schools/x/2026/staff");
 	/* a week later it is gone */
 	assert_int_equal(entry_pending_next(&f->t.db, &f->a, f->user_id,
-					    NOW + ENTRY_PENDING_MAX_AGE + 2, &id, &path, &body),
-			 0);
+	                                    NOW + ENTRY_PENDING_MAX_AGE + 2, &id, &path, &body),
+	                 0);
 }
 
 int main(void)

@@ -1,4 +1,5 @@
-/* test_period.c — reporting periods: times in UTC+8, windows, current and previous, add and extend. */
+/* test_period.c — reporting periods: times in UTC+8, windows, current and previous, add and extend.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,12 +36,12 @@ static void test_parse_and_format(void **state)
 	assert_int_equal(parse("2024-02-29", false), parse("2024-02-28", false) + 86400);
 	assert_string_equal(period_format_time(T_0901, buf, sizeof(buf)), "2026-09-01 00:00");
 	assert_string_equal(period_format_time(parse("2026-09-20 18:00", false), buf, sizeof(buf)),
-			    "2026-09-20 18:00");
+	                    "2026-09-20 18:00");
 	long long t;
-	static const char *const bad[] = {"",           "2026-9-1",         "2026-09-31",
-					  "2025-02-29", "2026-13-01",       "2026-09-01 24:00",
-					  "2026-09-01 8:00", "2026-09-01 08:00 ", "tomorrow",
-					  "1999-12-31", "2026-09-01 08:60"};
+	static const char *const bad[] = {
+	    "",           "2026-9-1",         "2026-09-31",      "2025-02-29",
+	    "2026-13-01", "2026-09-01 24:00", "2026-09-01 8:00", "2026-09-01 08:00 ",
+	    "tomorrow",   "1999-12-31",       "2026-09-01 08:60"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (period_parse_time(bad[i], false, &t))
 			fail_msg("'%s' accepted", bad[i]);
@@ -86,10 +87,18 @@ static void test_add_current_previous(void **state)
 	arena_init(&a, 0);
 	load_forms(&t);
 	const char *forms[] = {"basic", "students", "staff", "facilities"};
-	struct period p25 = {.code = "2025", .name = "2025学年", .opens_at = 1000,
-			     .closes_at = 2000, .forms = forms, .nforms = 4};
-	struct period p26 = {.code = "2026", .name = "2026学年", .opens_at = 5000,
-			     .closes_at = 6000, .forms = forms + 1, .nforms = 2};
+	struct period p25 = {.code = "2025",
+	                     .name = "2025学年",
+	                     .opens_at = 1000,
+	                     .closes_at = 2000,
+	                     .forms = forms,
+	                     .nforms = 4};
+	struct period p26 = {.code = "2026",
+	                     .name = "2026学年",
+	                     .opens_at = 5000,
+	                     .closes_at = 6000,
+	                     .forms = forms + 1,
+	                     .nforms = 2};
 	struct period p, q;
 	/* nothing yet */
 	assert_int_equal(period_current(&t.db, &a, 0, &p), 0);
@@ -135,10 +144,11 @@ static void test_add_current_previous(void **state)
 	assert_true(period_set_closes(&t.db, "2026", 7000, "admin", err, sizeof(err)));
 	assert_int_equal(period_get(&t.db, &a, "2026", &p), 1);
 	assert_int_equal(p.closes_at, 7000);
-	assert_int_equal(tl_int(&t.db, "SELECT count(*) FROM audit WHERE action = 'period.closes'"
-					" AND object = 'period:2026'",
-				NULL),
-			 1);
+	assert_int_equal(tl_int(&t.db,
+	                        "SELECT count(*) FROM audit WHERE action = 'period.closes'"
+	                        " AND object = 'period:2026'",
+	                        NULL),
+	                 1);
 	assert_false(period_set_closes(&t.db, "2026", 5000, "admin", err, sizeof(err)));
 	assert_false(period_set_closes(&t.db, "1999", 9000, "admin", err, sizeof(err)));
 	assert_non_null(strstr(err, "does not exist"));

@@ -25,7 +25,7 @@
 #include "core/workflow.h"
 #include "tests/unit/testlib.h"
 
-#define SCHOOL "3199220003"  /* 白水县 (990122): a 九年一贯制学校 (pri, jun), values_312.json */
+#define SCHOOL "3199220003" /* 白水县 (990122): a 九年一贯制学校 (pri, jun), values_312.json */
 #define SCHOOL2 "2199210001" /* 青山县 (990121): a 小学 */
 #define NOW 1800000000LL     /* 2027-01-15 16:00 in China, inside period 2026's window */
 #define LATE (NOW + 30600)   /* 2027-01-15 16:30 UTC = 2027-01-16 00:30 in China */
@@ -58,7 +58,7 @@ static struct tl_db template_db;
 
 /* Create a user in the template. */
 static void add_user(struct db *db, const char *login, const char *name, const char *role,
-		     const char *org)
+                     const char *org)
 {
 	char err[512];
 	struct user u = {.login = login, .display_name = name, .role = role, .org_code = org};
@@ -80,19 +80,19 @@ static int group_setup(void **state)
 		fail_msg("%s", err);
 	form_set_free(set);
 	assert_true(db_exec(&t->db, "INSERT INTO org_unit(id, code, name, kind) VALUES"
-				    " (1, '990100', '示范市', 'city')"));
+	                            " (1, '990100', '示范市', 'city')"));
 	assert_true(db_exec(&t->db, "INSERT INTO org_unit(id, code, name, kind, parent_id) VALUES"
-				    " (2, '990122', '白水县', 'county', 1)"));
+	                            " (2, '990122', '白水县', 'county', 1)"));
 	assert_true(db_exec(&t->db, "INSERT INTO org_unit(id, code, name, kind, parent_id,"
-				    " school_type, ownership, urban_rural) VALUES"
-				    " (3, '3199220003', '东岗乡九年一贯制学校', 'school', 2, '312',"
-				    " 'public', '220')"));
+	                            " school_type, ownership, urban_rural) VALUES"
+	                            " (3, '3199220003', '东岗乡九年一贯制学校', 'school', 2, '312',"
+	                            " 'public', '220')"));
 	assert_true(db_exec(&t->db, "INSERT INTO org_unit(id, code, name, kind, parent_id) VALUES"
-				    " (4, '990121', '青山县', 'county', 1)"));
+	                            " (4, '990121', '青山县', 'county', 1)"));
 	assert_true(db_exec(&t->db, "INSERT INTO org_unit(id, code, name, kind, parent_id,"
-				    " school_type, ownership, urban_rural) VALUES"
-				    " (5, '2199210001', '青山县实验小学', 'school', 4, '211',"
-				    " 'public', '121')"));
+	                            " school_type, ownership, urban_rural) VALUES"
+	                            " (5, '2199210001', '青山县实验小学', 'school', 4, '211',"
+	                            " 'public', '121')"));
 	add_user(&t->db, SCHOOL, "东岗乡学校", "school", SCHOOL);
 	add_user(&t->db, SCHOOL2, "青山实小", "school", SCHOOL2);
 	add_user(&t->db, "rev-990122", "白水县审核员", "reviewer", "990122");
@@ -100,8 +100,12 @@ static int group_setup(void **state)
 	add_user(&t->db, "rev-city", "市级审核员", "reviewer", "990100");
 	add_user(&t->db, "admin", "市管理员", "admin", "990100");
 	const char *forms[] = {"basic", "students", "staff", "facilities"};
-	struct period p26 = {.code = "2026", .name = "2026学年", .opens_at = NOW - 86400,
-			     .closes_at = NOW + 86400, .forms = forms, .nforms = 4};
+	struct period p26 = {.code = "2026",
+	                     .name = "2026学年",
+	                     .opens_at = NOW - 86400,
+	                     .closes_at = NOW + 86400,
+	                     .forms = forms,
+	                     .nforms = 4};
 	assert_true(period_add(&t->db, &p26, "test", err, sizeof(err)) > 0);
 	db_close(&t->db); /* the file stays, for the copies */
 	return 0;
@@ -204,8 +208,8 @@ static void submit_all(struct fixture *f)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *errs = open_memstream(&buf, &len);
-	long n = dvs_import(&f->t.db, f->set, sets, f->nsets, WS_SUBMITTED, "admin-cli", "v.json",
-			    errs);
+	long n =
+	    dvs_import(&f->t.db, f->set, sets, f->nsets, WS_SUBMITTED, "admin-cli", "v.json", errs);
 	fclose(errs);
 	if (n != (long)f->nsets)
 		fail_msg("import: %s", buf);
@@ -249,7 +253,7 @@ static void put(struct fixture *f, const char **raw, const char *code, const cha
 
 /* Open the entry of a school in 2026 and find a form in it. */
 static int open_entry(struct fixture *f, const struct org_unit *school, struct entry *e,
-		      const char *form)
+                      const char *form)
 {
 	assert_int_equal(entry_open(&f->t.db, &f->a, f->set, &f->p26, school, e), 0);
 	int i = entry_form(e, form);
@@ -259,16 +263,21 @@ static int open_entry(struct fixture *f, const struct org_unit *school, struct e
 
 /* Save (or submit) a form as the school's user, based on the stored version. */
 static enum entry_result school_save(struct fixture *f, const struct org_unit *school,
-				     const char *form, const char **raw,
-				     const struct validate_expl *expl, size_t nexpl, bool submit,
-				     long long now)
+                                     const char *form, const char **raw,
+                                     const struct validate_expl *expl, size_t nexpl, bool submit,
+                                     long long now)
 {
 	const struct user *u = school == &f->school ? &f->u_school : &f->u_school2;
 	struct entry e;
 	int i = open_entry(f, school, &e, form);
-	struct entry_save s = {.raw = raw, .expl = expl, .nexpl = nexpl,
-			       .version = e.subs[i].version, .submit = submit, .user_id = u->id,
-			       .actor = u->login, .now = now};
+	struct entry_save s = {.raw = raw,
+	                       .expl = expl,
+	                       .nexpl = nexpl,
+	                       .version = e.subs[i].version,
+	                       .submit = submit,
+	                       .user_id = u->id,
+	                       .actor = u->login,
+	                       .now = now};
 	struct validate_out out;
 	int changed;
 	return entry_save(&f->t.db, &f->a, &e, i, &s, &out, &changed);
@@ -285,14 +294,15 @@ static enum wf_state state_of(struct fixture *f, const char *form)
 /* SCHOOL's submission of a form: its version and id. */
 static long long version_of(struct fixture *f, const char *form)
 {
-	return tl_int(&f->t.db, "SELECT version FROM submission WHERE school_id = 3 AND form_code = ?1",
-		      form);
+	return tl_int(&f->t.db,
+	              "SELECT version FROM submission WHERE school_id = 3 AND form_code = ?1",
+	              form);
 }
 
 static long long sub_id_of(struct fixture *f, const char *form)
 {
 	return tl_int(&f->t.db, "SELECT id FROM submission WHERE school_id = 3 AND form_code = ?1",
-		      form);
+	              form);
 }
 
 /* The text result of a query with one optional text parameter (arena copy, NULL: no row). */
@@ -318,71 +328,71 @@ static const char *action_code(enum wf_action action)
 
 /* Take a decision on SCHOOL's (or another school's) form in 2026. */
 static enum wf_state decide_on(struct fixture *f, const char *school, const char *period,
-			       const char *form, const struct user *actor, enum wf_action action,
-			       long long version, const char *reason,
-			       const struct review_comment *comments, size_t ncomments, int levels,
-			       long long now, bool *notfound, char *err, size_t errlen)
+                               const char *form, const struct user *actor, enum wf_action action,
+                               long long version, const char *reason,
+                               const struct review_comment *comments, size_t ncomments, int levels,
+                               long long now, bool *notfound, char *err, size_t errlen)
 {
 	struct review_decision d = {.school_code = school,
-				    .period_code = period,
-				    .form_code = form,
-				    .action = action,
-				    .version = version,
-				    .reason = reason,
-				    .comments = comments,
-				    .ncomments = ncomments,
-				    .actor = actor,
-				    .levels = levels,
-				    .now = now};
+	                            .period_code = period,
+	                            .form_code = form,
+	                            .action = action,
+	                            .version = version,
+	                            .reason = reason,
+	                            .comments = comments,
+	                            .ncomments = ncomments,
+	                            .actor = actor,
+	                            .levels = levels,
+	                            .now = now};
 	err[0] = '\0';
 	*notfound = true; /* must be cleared by the call */
 	return review_decide(&f->t.db, &f->a, f->set, &d, notfound, err, errlen);
 }
 
 static enum wf_state decide(struct fixture *f, const char *form, const struct user *actor,
-			    enum wf_action action, long long version, const char *reason,
-			    const struct review_comment *comments, size_t ncomments, int levels,
-			    long long now, bool *notfound, char *err, size_t errlen)
+                            enum wf_action action, long long version, const char *reason,
+                            const struct review_comment *comments, size_t ncomments, int levels,
+                            long long now, bool *notfound, char *err, size_t errlen)
 {
 	return decide_on(f, SCHOOL, "2026", form, actor, action, version, reason, comments,
-			 ncomments, levels, now, notfound, err, errlen);
+	                 ncomments, levels, now, notfound, err, errlen);
 }
 
 /* A decision that must succeed, with the state it leads to (line: the caller's). */
-static void decide_ok_at(int line, struct fixture *f, const char *form,
-			 const struct user *actor, enum wf_action action, long long version,
-			 const char *reason, const struct review_comment *comments,
-			 size_t ncomments, int levels, long long now, enum wf_state want)
+static void decide_ok_at(int line, struct fixture *f, const char *form, const struct user *actor,
+                         enum wf_action action, long long version, const char *reason,
+                         const struct review_comment *comments, size_t ncomments, int levels,
+                         long long now, enum wf_state want)
 {
 	bool notfound;
 	char err[512];
 	enum wf_state got = decide(f, form, actor, action, version, reason, comments, ncomments,
-				   levels, now, &notfound, err, sizeof(err));
+	                           levels, now, &notfound, err, sizeof(err));
 	if (got != want)
 		fail_msg("line %d: %s of %s by %s at v%lld: expected %s, got %s (%s)", line,
-			 action_code(action), form, actor->login, version, wf_state_code(want),
-			 wf_state_code(got), err);
+		         action_code(action), form, actor->login, version, wf_state_code(want),
+		         wf_state_code(got), err);
 	assert_false(notfound);
 }
 #define decide_ok(...) decide_ok_at(__LINE__, __VA_ARGS__)
 
 /* A decision that must be refused (not a 404) with a Chinese message (line: the caller's). */
 static void decide_refused_at(int line, struct fixture *f, const char *form,
-			      const struct user *actor, enum wf_action action, long long version,
-			      const char *reason, const struct review_comment *comments,
-			      size_t ncomments, int levels, long long now)
+                              const struct user *actor, enum wf_action action, long long version,
+                              const char *reason, const struct review_comment *comments,
+                              size_t ncomments, int levels, long long now)
 {
 	bool notfound;
 	char err[512];
 	enum wf_state got = decide(f, form, actor, action, version, reason, comments, ncomments,
-				   levels, now, &notfound, err, sizeof(err));
+	                           levels, now, &notfound, err, sizeof(err));
 	if (got != WS_NONE)
 		fail_msg("line %d: %s of %s by %s at v%lld (reason '%s'): accepted, now %s", line,
-			 action_code(action), form, actor->login, version,
-			 reason ? reason : "(null)", wf_state_code(got));
+		         action_code(action), form, actor->login, version,
+		         reason ? reason : "(null)", wf_state_code(got));
 	if (notfound)
 		fail_msg("line %d: %s of %s by %s: not found (%s)", line, action_code(action), form,
-			 actor->login, err);
+		         actor->login, err);
 	if (strlen(err) == 0 || (unsigned char)err[0] < 0x80)
 		fail_msg("line %d: refused without a Chinese message: '%s'", line, err);
 }
@@ -403,11 +413,12 @@ static struct snapshot snap(struct fixture *f)
 	    tl_int(&f->t.db, "SELECT count(*) FROM outbox", NULL),
 	    tl_int(&f->t.db, "SELECT count(*) FROM audit", NULL),
 	    tl_int(&f->t.db, "SELECT count(*) FROM notice", NULL),
-	    text_of(f,
-		    "SELECT coalesce(group_concat(x, ';'), '') FROM (SELECT id || ':' || state || ':'"
-		    " || reviewed || ':' || version || ':' || coalesce(submitted_at, '') || ':' ||"
-		    " coalesce(approved_at, '') AS x FROM submission ORDER BY id)",
-		    NULL),
+	    text_of(
+	        f,
+	        "SELECT coalesce(group_concat(x, ';'), '') FROM (SELECT id || ':' || state || ':'"
+	        " || reviewed || ':' || version || ':' || coalesce(submitted_at, '') || ':' ||"
+	        " coalesce(approved_at, '') AS x FROM submission ORDER BY id)",
+	        NULL),
 	};
 	return s;
 }
@@ -483,7 +494,7 @@ static size_t payload_check(json_t *root, const char *form, const char *day)
 		assert_true(json_is_string(json_object_get(v, "dataElement")));
 		if (!json_is_string(json_object_get(v, "value")))
 			fail_msg("value of %s is not a string",
-				 json_string_value(json_object_get(v, "dataElement")));
+			         json_string_value(json_object_get(v, "dataElement")));
 		json_t *c = json_object_get(v, "comment");
 		assert_true(c == NULL || json_is_string(c));
 	}
@@ -507,59 +518,64 @@ static void test_approve(void **state)
 	decide_ok(f, "basic", &f->rev, WA_APPROVE, v, NULL, NULL, 0, 1, LATE, WS_APPROVED);
 	assert_int_equal(state_of(f, "basic"), WS_APPROVED);
 	assert_int_equal(version_of(f, "basic"), v); /* an approval makes no new version */
-	assert_int_equal(count(f, "SELECT approved_at FROM submission WHERE school_id = 3"
-				  " AND form_code = ?1",
-			       "basic"),
-			 LATE);
+	assert_int_equal(count(f,
+	                       "SELECT approved_at FROM submission WHERE school_id = 3"
+	                       " AND form_code = ?1",
+	                       "basic"),
+	                 LATE);
 	/* one review row */
 	assert_int_equal(count(f, "SELECT count(*) FROM review", NULL), before.review + 1);
-	char *sql = arena_printf(&f->a,
-				 "SELECT count(*) FROM review WHERE submission_id = %lld AND version"
-				 " = %lld AND action = 'approve' AND level = 1 AND user_id = %lld"
-				 " AND at = %lld",
-				 sub_id_of(f, "basic"), v, f->rev.id, LATE);
+	char *sql =
+	    arena_printf(&f->a,
+	                 "SELECT count(*) FROM review WHERE submission_id = %lld AND version"
+	                 " = %lld AND action = 'approve' AND level = 1 AND user_id = %lld"
+	                 " AND at = %lld",
+	                 sub_id_of(f, "basic"), v, f->rev.id, LATE);
 	assert_int_equal(count(f, sql, NULL), 1);
 	/* one outbox row */
 	char *key = arena_printf(&f->a, "3199220003-2026-basic-v%lld", v);
 	assert_int_equal(count(f, "SELECT count(*) FROM outbox", NULL), 1);
-	assert_int_equal(count(f, "SELECT count(*) FROM outbox WHERE idem_key = ?1 AND state ="
-				  " 'pending' AND attempts = 0",
-			       key),
-			 1);
+	assert_int_equal(count(f,
+	                       "SELECT count(*) FROM outbox WHERE idem_key = ?1 AND state ="
+	                       " 'pending' AND attempts = 0",
+	                       key),
+	                 1);
 	assert_int_equal(count(f, "SELECT version FROM outbox WHERE idem_key = ?1", key), v);
 	assert_int_equal(count(f, "SELECT submission_id FROM outbox WHERE idem_key = ?1", key),
-			 sub_id_of(f, "basic"));
+	                 sub_id_of(f, "basic"));
 	/* its payload */
 	json_t *root = payload_of(f, key);
 	size_t n = payload_check(root, "basic", "2027-01-16");
 	assert_int_equal(n, dvs_of(f, "basic")->nvalues);
-	assert_string_equal(json_string_value(json_object_get(payload_value(root, "boarding"),
-							      "value")),
-			    "true");
+	assert_string_equal(
+	    json_string_value(json_object_get(payload_value(root, "boarding"), "value")), "true");
 	assert_string_equal(
 	    json_string_value(json_object_get(payload_value(root, "campus_network"), "value")),
 	    "false");
 	assert_string_equal(json_string_value(json_object_get(
-				payload_value(root, "principal_birth_year"), "value")),
-			    "1977");
+	                        payload_value(root, "principal_birth_year"), "value")),
+	                    "1977");
 	assert_string_equal(
 	    json_string_value(json_object_get(payload_value(root, "principal_name"), "value")),
 	    "杨兴云");
 	assert_null(json_object_get(payload_value(root, "boarding"), "comment"));
 	/* in definition order */
-	assert_string_equal(json_string_value(json_object_get(
-				json_array_get(json_object_get(root, "dataValues"), 0), "dataElement")),
-			    "principal_name");
+	assert_string_equal(
+	    json_string_value(json_object_get(
+	        json_array_get(json_object_get(root, "dataValues"), 0), "dataElement")),
+	    "principal_name");
 	json_decref(root);
 	/* the audit row and the school's notice */
-	assert_int_equal(count(f, "SELECT count(*) FROM audit WHERE action = 'submission.approve'"
-				  " AND actor = 'rev-990122'",
-			       NULL),
-			 1);
-	assert_int_equal(count(f, "SELECT count(*) FROM notice WHERE org_unit_id = 3 AND kind ="
-				  " 'approved'",
-			       NULL),
-			 1);
+	assert_int_equal(count(f,
+	                       "SELECT count(*) FROM audit WHERE action = 'submission.approve'"
+	                       " AND actor = 'rev-990122'",
+	                       NULL),
+	                 1);
+	assert_int_equal(count(f,
+	                       "SELECT count(*) FROM notice WHERE org_unit_id = 3 AND kind ="
+	                       " 'approved'",
+	                       NULL),
+	                 1);
 	assert_int_equal(count(f, "SELECT count(*) FROM notice", NULL), before.notice + 1);
 	/* the same approval again: refused, nothing added */
 	struct snapshot after = snap(f);
@@ -586,7 +602,7 @@ static void test_payload_comment(void **state)
 	assert_non_null(cert);
 	assert_string_equal(json_string_value(json_object_get(cert, "value")), "19");
 	assert_string_equal(json_string_value(json_object_get(cert, "comment")),
-			    "一名新教师的资格证正在认定中。");
+	                    "一名新教师的资格证正在认定中。");
 	assert_null(json_object_get(payload_value(root, "pri_teachers"), "comment"));
 	assert_null(json_object_get(payload_value(root, "jun_t_certified"), "comment"));
 	json_decref(root);
@@ -598,20 +614,20 @@ static void test_stale_and_not_submitted(void **state)
 {
 	struct fixture *f = *state;
 	/* a draft cannot be decided on */
-	assert_int_equal(school_save(f, &f->school, "basic", posted(f, "basic"), NULL, 0, false,
-				     NOW),
-			 ER_SAVED);
+	assert_int_equal(
+	    school_save(f, &f->school, "basic", posted(f, "basic"), NULL, 0, false, NOW), ER_SAVED);
 	struct snapshot s0 = snap(f);
 	decide_refused(f, "basic", &f->rev, WA_APPROVE, version_of(f, "basic"), NULL, NULL, 0, 1,
-		       NOW);
+	               NOW);
 	decide_refused(f, "basic", &f->rev, WA_RETURN, version_of(f, "basic"), "原因", NULL, 0, 1,
-		       NOW);
+	               NOW);
 	/* a form never started */
 	decide_refused(f, "students", &f->rev, WA_APPROVE, 0, NULL, NULL, 0, 1, NOW);
 	assert_same(s0, snap(f));
 	/* submitted; a stale or future version is refused */
-	assert_int_equal(school_save(f, &f->school, "basic", posted(f, "basic"), NULL, 0, true, NOW),
-			 ER_SUBMITTED);
+	assert_int_equal(
+	    school_save(f, &f->school, "basic", posted(f, "basic"), NULL, 0, true, NOW),
+	    ER_SUBMITTED);
 	long long v = version_of(f, "basic");
 	struct snapshot s1 = snap(f);
 	decide_refused(f, "basic", &f->rev, WA_APPROVE, v - 1, NULL, NULL, 0, 1, NOW);
@@ -652,7 +668,7 @@ static void test_return_reason_ideographic_spaces(void **state)
 	long long v = version_of(f, "students");
 	struct snapshot s0 = snap(f);
 	decide_refused(f, "students", &f->rev, WA_RETURN, v, "\xE3\x80\x80\xE3\x80\x80", NULL, 0, 1,
-		       NOW);
+	               NOW);
 	decide_refused(f, "students", &f->rev, WA_RETURN, v, " \xE3\x80\x80 ", NULL, 0, 1, NOW);
 	assert_same(s0, snap(f));
 	assert_int_equal(state_of(f, "students"), WS_SUBMITTED);
@@ -679,8 +695,8 @@ static void test_reason_length_limits(void **state)
 	submit_all(f);
 	long long v = version_of(f, "students");
 	struct snapshot s0 = snap(f);
-	decide_refused(f, "students", &f->rev, WA_RETURN, v, chars(f, "", REVIEW_REASON_MAX + 1, ""),
-		       NULL, 0, 1, NOW);
+	decide_refused(f, "students", &f->rev, WA_RETURN, v,
+	               chars(f, "", REVIEW_REASON_MAX + 1, ""), NULL, 0, 1, NOW);
 	struct review_comment c = {"pri_classes", chars(f, "", REVIEW_COMMENT_MAX + 1, "")};
 	decide_refused(f, "students", &f->rev, WA_RETURN, v, "请核对。", &c, 1, 1, NOW);
 	assert_same(s0, snap(f));
@@ -704,17 +720,17 @@ static void test_reason_limit_ignores_surrounding_space(void **state)
 	char *bare = chars(f, "", REVIEW_REASON_MAX, "");
 	/* leading */
 	decide_ok(f, "students", &f->rev, WA_RETURN, v, chars(f, "\n ", REVIEW_REASON_MAX, ""),
-		  NULL, 0, 1, NOW, WS_RETURNED);
+	          NULL, 0, 1, NOW, WS_RETURNED);
 	struct review_return r;
 	assert_int_equal(review_last_return(&f->t.db, &f->a, sub_id_of(f, "students"), &r), 1);
 	assert_string_equal(r.reason, bare);
 	/* trailing: the school resubmits, the reviewer returns again */
-	assert_int_equal(school_save(f, &f->school, "students", posted(f, "students"), NULL, 0, true,
-				     NOW + 60),
-			 ER_SUBMITTED);
+	assert_int_equal(
+	    school_save(f, &f->school, "students", posted(f, "students"), NULL, 0, true, NOW + 60),
+	    ER_SUBMITTED);
 	v = version_of(f, "students");
 	decide_ok(f, "students", &f->rev, WA_RETURN, v, chars(f, "", REVIEW_REASON_MAX, " \n"),
-		  NULL, 0, 1, NOW + 120, WS_RETURNED);
+	          NULL, 0, 1, NOW + 120, WS_RETURNED);
 	assert_int_equal(review_last_return(&f->t.db, &f->a, sub_id_of(f, "students"), &r), 1);
 	assert_string_equal(r.reason, bare);
 }
@@ -728,32 +744,37 @@ static void test_return(void **state)
 	submit_all(f);
 	long long v = version_of(f, "students");
 	struct review_comment c[] = {{"pri_classes", "班数与班级名单不符"},
-				     {"jun_students", "请与学籍系统核对"}};
+	                             {"jun_students", "请与学籍系统核对"}};
 	const char *reason = "请核对班数和在校生数。";
 	decide_ok(f, "students", &f->rev, WA_RETURN, v, reason, c, 2, 1, NOW, WS_RETURNED);
 	assert_int_equal(state_of(f, "students"), WS_RETURNED);
 	assert_int_equal(version_of(f, "students"), v);
-	assert_int_equal(count(f, "SELECT count(*) FROM review WHERE action = 'return' AND reason"
-				  " = ?1 AND level = 1",
-			       reason),
-			 1);
+	assert_int_equal(count(f,
+	                       "SELECT count(*) FROM review WHERE action = 'return' AND reason"
+	                       " = ?1 AND level = 1",
+	                       reason),
+	                 1);
 	assert_int_equal(count(f, "SELECT count(*) FROM review_comment", NULL), 2);
-	assert_int_equal(count(f, "SELECT count(*) FROM review_comment WHERE field_code ="
-				  " 'pri_classes' AND text = ?1",
-			       "班数与班级名单不符"),
-			 1);
-	assert_int_equal(count(f, "SELECT count(*) FROM review_comment WHERE field_code ="
-				  " 'jun_students' AND text = ?1",
-			       "请与学籍系统核对"),
-			 1);
-	assert_int_equal(count(f, "SELECT count(*) FROM audit WHERE action = 'submission.return'"
-				  " AND instr(detail, ?1) > 0",
-			       reason),
-			 1);
-	assert_int_equal(count(f, "SELECT count(*) FROM notice WHERE org_unit_id = 3 AND kind ="
-				  " 'returned' AND instr(text, ?1) > 0",
-			       reason),
-			 1);
+	assert_int_equal(count(f,
+	                       "SELECT count(*) FROM review_comment WHERE field_code ="
+	                       " 'pri_classes' AND text = ?1",
+	                       "班数与班级名单不符"),
+	                 1);
+	assert_int_equal(count(f,
+	                       "SELECT count(*) FROM review_comment WHERE field_code ="
+	                       " 'jun_students' AND text = ?1",
+	                       "请与学籍系统核对"),
+	                 1);
+	assert_int_equal(count(f,
+	                       "SELECT count(*) FROM audit WHERE action = 'submission.return'"
+	                       " AND instr(detail, ?1) > 0",
+	                       reason),
+	                 1);
+	assert_int_equal(count(f,
+	                       "SELECT count(*) FROM notice WHERE org_unit_id = 3 AND kind ="
+	                       " 'returned' AND instr(text, ?1) > 0",
+	                       reason),
+	                 1);
 	assert_int_equal(count(f, "SELECT count(*) FROM outbox", NULL), 0);
 	/* again: refused */
 	struct snapshot s = snap(f);
@@ -771,7 +792,7 @@ static void test_return_bad_comment(void **state)
 	submit_all(f);
 	long long v = version_of(f, "students");
 	static const char *const bad[] = {"staff_total", "principal_name", "sen_students",
-					  "kg_students", "no_such_field", ""};
+	                                  "kg_students", "no_such_field",  ""};
 	struct snapshot s0 = snap(f);
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		struct review_comment c[] = {{"pri_classes", "班数偏少"}, {bad[k], "请核对"}};
@@ -793,7 +814,7 @@ static void test_scope(void **state)
 	static const struct {
 		const char *school, *period, *form;
 	} where[] = {
-	    {SCHOOL, "2026", "basic"},      /* with rev-990121: another county */
+	    {SCHOOL, "2026", "basic"},       /* with rev-990121: another county */
 	    {"3199229999", "2026", "basic"}, /* no such school */
 	    {"990122", "2026", "basic"},     /* a county, not a school */
 	    {SCHOOL, "2030", "basic"},       /* no such period */
@@ -804,14 +825,14 @@ static void test_scope(void **state)
 		for (int action = WA_APPROVE; action <= WA_REOPEN; action++) {
 			bool notfound = false;
 			char err[512];
-			enum wf_state got = decide_on(f, where[k].school, where[k].period,
-						      where[k].form, who, (enum wf_action)action,
-						      v, "原因", NULL, 0, 1, NOW, &notfound, err,
-						      sizeof(err));
+			enum wf_state got =
+			    decide_on(f, where[k].school, where[k].period, where[k].form, who,
+			              (enum wf_action)action, v, "原因", NULL, 0, 1, NOW, &notfound,
+			              err, sizeof(err));
 			if (got != WS_NONE || !notfound)
 				fail_msg("%s/%s/%s by %s: %s, notfound %d", where[k].school,
-					 where[k].period, where[k].form, who->login,
-					 wf_state_code(got), notfound);
+				         where[k].period, where[k].form, who->login,
+				         wf_state_code(got), notfound);
 			assert_true(strlen(err) > 0);
 		}
 	}
@@ -819,8 +840,8 @@ static void test_scope(void **state)
 	bool notfound = false;
 	char err[512];
 	assert_int_equal(decide_on(f, SCHOOL2, "2026", "basic", &f->rev, WA_APPROVE, 1, NULL, NULL,
-				   0, 1, NOW, &notfound, err, sizeof(err)),
-			 WS_NONE);
+	                           0, 1, NOW, &notfound, err, sizeof(err)),
+	                 WS_NONE);
 	assert_true(notfound);
 	assert_same(s0, snap(f));
 	assert_int_equal(state_of(f, "basic"), WS_SUBMITTED);
@@ -848,17 +869,17 @@ static void test_reopen(void **state)
 	/* the county reviewer reopens */
 	struct review_comment c = {"pri_students", "与学籍系统相差较大"};
 	decide_ok(f, "students", &f->rev, WA_REOPEN, v, "发现在校生数有误。", &c, 1, 1, NOW + 20,
-		  WS_RETURNED);
+	          WS_RETURNED);
 	assert_int_equal(state_of(f, "students"), WS_RETURNED);
 	assert_int_equal(version_of(f, "students"), v + 1);
 	assert_int_equal(count(f, "SELECT count(*) FROM review WHERE action = 'reopen'", NULL), 1);
-	assert_int_equal(count(f, "SELECT count(*) FROM audit WHERE action = 'submission.reopen'",
-			       NULL),
-			 1);
-	assert_int_equal(count(f, "SELECT count(*) FROM notice WHERE org_unit_id = 3 AND kind ="
-				  " 'reopened' AND instr(text, ?1) > 0",
-			       "发现在校生数有误。"),
-			 1);
+	assert_int_equal(
+	    count(f, "SELECT count(*) FROM audit WHERE action = 'submission.reopen'", NULL), 1);
+	assert_int_equal(count(f,
+	                       "SELECT count(*) FROM notice WHERE org_unit_id = 3 AND kind ="
+	                       " 'reopened' AND instr(text, ?1) > 0",
+	                       "发现在校生数有误。"),
+	                 1);
 	struct review_return r;
 	assert_int_equal(review_last_return(&f->t.db, &f->a, sub_id_of(f, "students"), &r), 1);
 	assert_true(r.reopen);
@@ -866,20 +887,20 @@ static void test_reopen(void **state)
 	assert_string_equal(review_comment_of(&r, "pri_students"), "与学籍系统相差较大");
 	/* still one outbox row; the school resubmits unchanged */
 	assert_int_equal(count(f, "SELECT count(*) FROM outbox", NULL), 1);
-	assert_int_equal(school_save(f, &f->school, "students", posted(f, "students"), NULL, 0, true,
-				     NOW + 30),
-			 ER_SUBMITTED);
+	assert_int_equal(
+	    school_save(f, &f->school, "students", posted(f, "students"), NULL, 0, true, NOW + 30),
+	    ER_SUBMITTED);
 	long long v2 = version_of(f, "students");
 	assert_true(v2 > v);
 	decide_refused(f, "students", &f->rev, WA_APPROVE, v, NULL, NULL, 0, 1, NOW + 40);
 	decide_ok(f, "students", &f->rev, WA_APPROVE, v2, NULL, NULL, 0, 1, NOW + 40, WS_APPROVED);
 	assert_int_equal(count(f, "SELECT count(*) FROM outbox", NULL), 2);
 	assert_int_equal(count(f, "SELECT count(*) FROM outbox WHERE idem_key = ?1",
-			       arena_printf(&f->a, "3199220003-2026-students-v%lld", v)),
-			 1);
+	                       arena_printf(&f->a, "3199220003-2026-students-v%lld", v)),
+	                 1);
 	assert_int_equal(count(f, "SELECT version FROM outbox WHERE idem_key = ?1",
-			       arena_printf(&f->a, "3199220003-2026-students-v%lld", v2)),
-			 v2);
+	                       arena_printf(&f->a, "3199220003-2026-students-v%lld", v2)),
+	                 v2);
 	assert_int_equal(count(f, "SELECT count(DISTINCT version) FROM outbox", NULL), 2);
 }
 
@@ -896,19 +917,22 @@ static void test_two_levels(void **state)
 	assert_same(s0, snap(f));
 	decide_ok(f, "staff", &f->rev, WA_APPROVE, v, NULL, NULL, 0, 2, NOW, WS_COUNTY_APPROVED);
 	assert_int_equal(state_of(f, "staff"), WS_COUNTY_APPROVED);
-	assert_int_equal(count(f, "SELECT count(*) FROM submission WHERE form_code = ?1 AND state ="
-				  " 'submitted' AND reviewed = 1 AND approved_at IS NULL",
-			       "staff"),
-			 1);
+	assert_int_equal(count(f,
+	                       "SELECT count(*) FROM submission WHERE form_code = ?1 AND state ="
+	                       " 'submitted' AND reviewed = 1 AND approved_at IS NULL",
+	                       "staff"),
+	                 1);
 	assert_int_equal(count(f, "SELECT count(*) FROM outbox", NULL), 0);
-	assert_int_equal(count(f, "SELECT count(*) FROM review WHERE action = 'approve' AND level"
-				  " = 1",
-			       NULL),
-			 1);
-	assert_int_equal(count(f, "SELECT count(*) FROM notice WHERE org_unit_id = 1 AND kind ="
-				  " 'county_approved'",
-			       NULL),
-			 1);
+	assert_int_equal(count(f,
+	                       "SELECT count(*) FROM review WHERE action = 'approve' AND level"
+	                       " = 1",
+	                       NULL),
+	                 1);
+	assert_int_equal(count(f,
+	                       "SELECT count(*) FROM notice WHERE org_unit_id = 1 AND kind ="
+	                       " 'county_approved'",
+	                       NULL),
+	                 1);
 	assert_int_equal(count(f, "SELECT count(*) FROM notice WHERE org_unit_id = 3", NULL), 0);
 	/* the county cannot approve twice */
 	struct snapshot s1 = snap(f);
@@ -917,22 +941,26 @@ static void test_two_levels(void **state)
 	/* the city approves: final */
 	decide_ok(f, "staff", &f->city, WA_APPROVE, v, NULL, NULL, 0, 2, NOW + 20, WS_APPROVED);
 	assert_int_equal(state_of(f, "staff"), WS_APPROVED);
-	assert_int_equal(count(f, "SELECT count(*) FROM submission WHERE form_code = ?1 AND state ="
-				  " 'approved' AND reviewed = 0 AND approved_at = 1800000020",
-			       "staff"),
-			 1);
-	assert_int_equal(count(f, "SELECT count(*) FROM outbox WHERE idem_key = ?1 AND state ="
-				  " 'pending'",
-			       arena_printf(&f->a, "3199220003-2026-staff-v%lld", v)),
-			 1);
-	assert_int_equal(count(f, "SELECT count(*) FROM review WHERE action = 'approve' AND level"
-				  " = 2 AND user_id = (SELECT id FROM user WHERE login = 'rev-city')",
-			       NULL),
-			 1);
-	assert_int_equal(count(f, "SELECT count(*) FROM notice WHERE org_unit_id = 3 AND kind ="
-				  " 'approved'",
-			       NULL),
-			 1);
+	assert_int_equal(count(f,
+	                       "SELECT count(*) FROM submission WHERE form_code = ?1 AND state ="
+	                       " 'approved' AND reviewed = 0 AND approved_at = 1800000020",
+	                       "staff"),
+	                 1);
+	assert_int_equal(count(f,
+	                       "SELECT count(*) FROM outbox WHERE idem_key = ?1 AND state ="
+	                       " 'pending'",
+	                       arena_printf(&f->a, "3199220003-2026-staff-v%lld", v)),
+	                 1);
+	assert_int_equal(count(f,
+	                       "SELECT count(*) FROM review WHERE action = 'approve' AND level"
+	                       " = 2 AND user_id = (SELECT id FROM user WHERE login = 'rev-city')",
+	                       NULL),
+	                 1);
+	assert_int_equal(count(f,
+	                       "SELECT count(*) FROM notice WHERE org_unit_id = 3 AND kind ="
+	                       " 'approved'",
+	                       NULL),
+	                 1);
 	json_t *root = payload_of(f, arena_printf(&f->a, "3199220003-2026-staff-v%lld", v));
 	payload_check(root, "staff", "2027-01-15");
 	json_decref(root);
@@ -940,11 +968,12 @@ static void test_two_levels(void **state)
 	long long vb = version_of(f, "basic");
 	decide_ok(f, "basic", &f->rev, WA_APPROVE, vb, NULL, NULL, 0, 2, NOW, WS_COUNTY_APPROVED);
 	decide_ok(f, "basic", &f->city, WA_RETURN, vb, "联系电话有误。", NULL, 0, 2, NOW + 30,
-		  WS_RETURNED);
-	assert_int_equal(count(f, "SELECT count(*) FROM review WHERE action = 'return' AND level"
-				  " = 2",
-			       NULL),
-			 1);
+	          WS_RETURNED);
+	assert_int_equal(count(f,
+	                       "SELECT count(*) FROM review WHERE action = 'return' AND level"
+	                       " = 2",
+	                       NULL),
+	                 1);
 	assert_int_equal(count(f, "SELECT count(*) FROM outbox", NULL), 1);
 }
 
@@ -960,9 +989,9 @@ static void test_last_return_and_changes(void **state)
 	assert_int_equal(review_last_return(&f->t.db, &f->a, id, &r), 0);
 	long long v = version_of(f, "students");
 	struct review_comment c[] = {{"pri_classes", "班数与班级名单不符"},
-				     {"jun_students", "请与学籍系统核对"}};
+	                             {"jun_students", "请与学籍系统核对"}};
 	decide_ok(f, "students", &f->rev, WA_RETURN, v, "请核对班数和在校生数。", c, 2, 1, NOW,
-		  WS_RETURNED);
+	          WS_RETURNED);
 	assert_int_equal(review_last_return(&f->t.db, &f->a, id, &r), 1);
 	assert_false(r.reopen);
 	assert_int_equal(r.version, v);
@@ -985,11 +1014,11 @@ static void test_last_return_and_changes(void **state)
 	put(f, raw, "jun_students", "３４５");
 	put(f, raw, "pri_migrant", NULL);
 	assert_int_equal(school_save(f, &f->school, "students", raw, NULL, 0, false, NOW + 60),
-			 ER_SAVED);
+	                 ER_SAVED);
 	assert_int_equal(version_of(f, "students"), v + 1);
 	put(f, raw, "pri_classes", "10");
 	assert_int_equal(school_save(f, &f->school, "students", raw, NULL, 0, false, NOW + 120),
-			 ER_SAVED);
+	                 ER_SAVED);
 	assert_int_equal(version_of(f, "students"), v + 2);
 	assert_int_equal(review_changes_since(&f->t.db, &f->a, id, v, &ch, &n), 0);
 	assert_int_equal(n, 3);
@@ -1020,7 +1049,7 @@ static void test_last_return_and_changes(void **state)
 	put(f, raw2, "jun_students", "３４５");
 	put(f, raw2, "pri_migrant", "2");
 	assert_int_equal(school_save(f, &f->school, "students", raw2, NULL, 0, false, NOW + 180),
-			 ER_SAVED);
+	                 ER_SAVED);
 	assert_int_equal(review_changes_since(&f->t.db, &f->a, id, v + 2, &ch, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(ch[0].field, "pri_migrant");
@@ -1039,9 +1068,9 @@ static void test_notices(void **state)
 	long long t = NOW;
 	assert_int_equal(notice_unread(&f->t.db, f->rev.id, COUNTY_ID, t), 0);
 	/* the school submits on the web: the county is told */
-	assert_int_equal(school_save(f, &f->school, "students", posted(f, "students"), NULL, 0,
-				     true, t),
-			 ER_SUBMITTED);
+	assert_int_equal(
+	    school_save(f, &f->school, "students", posted(f, "students"), NULL, 0, true, t),
+	    ER_SUBMITTED);
 	assert_int_equal(notice_unread(&f->t.db, f->rev.id, COUNTY_ID, t), 1);
 	assert_int_equal(notice_unread(&f->t.db, f->u_school.id, SCHOOL_ID, t), 0);
 	assert_int_equal(notice_unread(&f->t.db, f->rev21.id, COUNTY2_ID, t), 0);
@@ -1056,11 +1085,10 @@ static void test_notices(void **state)
 	/* returned: the school is told, with the reason */
 	long long v = version_of(f, "students");
 	decide_ok(f, "students", &f->rev, WA_RETURN, v, "请核对班数。", NULL, 0, 1, t + 60,
-		  WS_RETURNED);
+	          WS_RETURNED);
 	assert_int_equal(notice_unread(&f->t.db, f->u_school.id, SCHOOL_ID, t + 60), 1);
-	assert_int_equal(notice_list(&f->t.db, &f->a, f->u_school.id, SCHOOL_ID, t + 60, 10, &list,
-				     &n),
-			 0);
+	assert_int_equal(
+	    notice_list(&f->t.db, &f->a, f->u_school.id, SCHOOL_ID, t + 60, 10, &list, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(list[0].kind, "returned");
 	assert_non_null(strstr(list[0].text, "请核对班数。"));
@@ -1072,23 +1100,22 @@ static void test_notices(void **state)
 	assert_false(list[0].read);
 	assert_true(notice_read_all(&f->t.db, f->u_school.id, SCHOOL_ID, t + 60));
 	assert_int_equal(notice_unread(&f->t.db, f->u_school.id, SCHOOL_ID, t + 60), 0);
-	assert_int_equal(notice_list(&f->t.db, &f->a, f->u_school.id, SCHOOL_ID, t + 60, 10, &list,
-				     &n),
-			 0);
+	assert_int_equal(
+	    notice_list(&f->t.db, &f->a, f->u_school.id, SCHOOL_ID, t + 60, 10, &list, &n), 0);
 	assert_int_equal(n, 1);
 	assert_true(list[0].read);
 	/* the school resubmits: the county has two unread, newest first */
-	assert_int_equal(school_save(f, &f->school, "students", posted(f, "students"), NULL, 0,
-				     true, t + 120),
-			 ER_SUBMITTED);
+	assert_int_equal(
+	    school_save(f, &f->school, "students", posted(f, "students"), NULL, 0, true, t + 120),
+	    ER_SUBMITTED);
 	assert_int_equal(notice_unread(&f->t.db, f->rev.id, COUNTY_ID, t + 120), 2);
 	assert_int_equal(notice_list(&f->t.db, &f->a, f->rev.id, COUNTY_ID, t + 120, 10, &list, &n),
-			 0);
+	                 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(list[0].kind, "resubmitted");
 	assert_string_equal(list[1].kind, "submitted");
 	assert_int_equal(notice_list(&f->t.db, &f->a, f->rev.id, COUNTY_ID, t + 120, 1, &list, &n),
-			 0);
+	                 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(list[0].kind, "resubmitted");
 	assert_true(notice_read_all(&f->t.db, f->rev.id, COUNTY_ID, t + 120));
@@ -1096,27 +1123,27 @@ static void test_notices(void **state)
 	/* with two levels the county's approval goes to the city: per user there */
 	v = version_of(f, "students");
 	decide_ok(f, "students", &f->rev, WA_APPROVE, v, NULL, NULL, 0, 2, t + 180,
-		  WS_COUNTY_APPROVED);
+	          WS_COUNTY_APPROVED);
 	assert_int_equal(notice_unread(&f->t.db, f->city.id, CITY_ID, t + 180), 1);
 	assert_int_equal(notice_unread(&f->t.db, f->admin.id, CITY_ID, t + 180), 1);
 	assert_int_equal(notice_list(&f->t.db, &f->a, f->city.id, CITY_ID, t + 180, 10, &list, &n),
-			 0);
+	                 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(list[0].kind, "county_approved");
 	assert_true(notice_read_all(&f->t.db, f->city.id, CITY_ID, t + 180));
 	assert_int_equal(notice_unread(&f->t.db, f->city.id, CITY_ID, t + 180), 0);
 	assert_int_equal(notice_unread(&f->t.db, f->admin.id, CITY_ID, t + 180), 1);
 	/* a later notice is unread again for the county reviewer, who read the earlier ones */
-	assert_int_equal(school_save(f, &f->school, "basic", posted(f, "basic"), NULL, 0, true,
-				     t + 240),
-			 ER_SUBMITTED);
+	assert_int_equal(
+	    school_save(f, &f->school, "basic", posted(f, "basic"), NULL, 0, true, t + 240),
+	    ER_SUBMITTED);
 	assert_int_equal(notice_unread(&f->t.db, f->rev.id, COUNTY_ID, t + 240), 1);
 	/* after NOTICE_DAYS they are gone from count and list */
 	long long later = t + 240 + (NOTICE_DAYS + 1) * 86400LL;
 	assert_int_equal(notice_unread(&f->t.db, f->admin.id, CITY_ID, later), 0);
 	assert_int_equal(notice_unread(&f->t.db, f->rev.id, COUNTY_ID, later), 0);
 	assert_int_equal(notice_list(&f->t.db, &f->a, f->rev.id, COUNTY_ID, later, 10, &list, &n),
-			 0);
+	                 0);
 	assert_int_equal(n, 0);
 }
 
@@ -1124,7 +1151,7 @@ static void test_notices(void **state)
 
 /* Check one count. */
 static void assert_counts(const struct overview_count *c, int total, int none, int draft,
-			  int returned, int submitted, int county_approved, int approved)
+                          int returned, int submitted, int county_approved, int approved)
 {
 	assert_int_equal(c->total, total);
 	assert_int_equal(c->none, none);
@@ -1168,11 +1195,11 @@ static void test_overview(void **state)
 	/* decisions on SCHOOL: basic approved, students returned, staff county_approved
 	 * (two levels), facilities still submitted; SCHOOL2 has drafts of basic and students */
 	decide_ok(f, "basic", &f->rev, WA_APPROVE, version_of(f, "basic"), NULL, NULL, 0, 1, NOW,
-		  WS_APPROVED);
-	decide_ok(f, "students", &f->rev, WA_RETURN, version_of(f, "students"), "请核对。", NULL,
-		  0, 1, NOW, WS_RETURNED);
+	          WS_APPROVED);
+	decide_ok(f, "students", &f->rev, WA_RETURN, version_of(f, "students"), "请核对。", NULL, 0,
+	          1, NOW, WS_RETURNED);
 	decide_ok(f, "staff", &f->rev, WA_APPROVE, version_of(f, "staff"), NULL, NULL, 0, 2, NOW,
-		  WS_COUNTY_APPROVED);
+	          WS_COUNTY_APPROVED);
 	const char **b = empty_posted(f);
 	put(f, b, "principal_name", "王芳");
 	assert_int_equal(school_save(f, &f->school2, "basic", b, NULL, 0, false, NOW), ER_SAVED);
@@ -1221,8 +1248,7 @@ static void test_overview(void **state)
 /* ---- export ---- */
 
 /* Split one CSV line (RFC 4180 quoting) into fields in the arena. */
-static size_t csv_split(struct arena *a, const char *line, size_t len, const char **out,
-			size_t max)
+static size_t csv_split(struct arena *a, const char *line, size_t len, const char **out, size_t max)
 {
 	size_t n = 0, i = 0;
 	char *cur = arena_alloc(a, len + 1);
@@ -1258,7 +1284,7 @@ static size_t csv_split(struct arena *a, const char *line, size_t len, const cha
 
 /* The lines of a CSV text (after the BOM), each ended by CRLF. */
 static size_t csv_lines(struct arena *a, const char *text, size_t len, const char ***fields,
-			size_t *nfields, size_t max_lines, size_t max_fields)
+                        size_t *nfields, size_t max_lines, size_t max_fields)
 {
 	size_t n = 0, start = 0;
 	for (size_t i = 0; i + 1 < len; i++) {
@@ -1357,7 +1383,8 @@ static void test_export(void **state)
 	assert_string_equal(lines[2][0], SCHOOL);
 	assert_string_equal(lines[2][ps], "312");
 	assert_non_null(strstr(csv.data, "\r\n2199210001,青山县实验小学,小学,草稿,"));
-	assert_non_null(strstr(csv.data, "\r\n3199220003,东岗乡九年一贯制学校,九年一贯制学校,已上报,"));
+	assert_non_null(
+	    strstr(csv.data, "\r\n3199220003,东岗乡九年一贯制学校,九年一贯制学校,已上报,"));
 
 	/* XLSX */
 	char path[160], err[256];
@@ -1407,7 +1434,7 @@ static void test_export(void **state)
 
 	/* the county 990122 sees only its school */
 	assert_int_equal(export_load(&f->t.db, &f->a, f->set, &f->p26, "students", COUNTY_ID, &t),
-			 0);
+	                 0);
 	assert_int_equal(t.nrows, 1);
 	assert_string_equal(t.rows[0][0].text, SCHOOL);
 	assert_string_equal(t.rows[0][ps].text, "312");
@@ -1425,7 +1452,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_return_reason_ideographic_spaces, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reason_length_limits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reason_limit_ignores_surrounding_space, setup,
-					    teardown),
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_return, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_return_bad_comment, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scope, setup, teardown),

@@ -1,4 +1,5 @@
-/* test_validate.c — checking input: values by type, every rule of the four forms, required, changes. */
+/* test_validate.c — checking input: values by type, every rule of the four forms, required,
+ * changes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,15 +49,17 @@ static const struct form_field *field(struct fixture *f, const char *code)
 
 /* Check one value: status, canonical text (for VS_OK) and reason. */
 static void check_value(struct fixture *f, const char *code, const char *raw,
-			enum validate_status want, const char *want_norm, enum validate_reason want_why)
+                        enum validate_status want, const char *want_norm,
+                        enum validate_reason want_why)
 {
 	const char *norm, *msg;
 	double num;
 	enum validate_reason why;
-	enum validate_status st = validate_value(&f->a, field(f, code), raw, &norm, &num, &msg, &why);
+	enum validate_status st =
+	    validate_value(&f->a, field(f, code), raw, &norm, &num, &msg, &why);
 	if (st != want)
 		fail_msg("%s = '%s': status %d, want %d (%s)", code, raw ? raw : "(null)", st, want,
-			 msg ? msg : "");
+		         msg ? msg : "");
 	assert_int_equal(why, want_why);
 	if (want == VS_OK)
 		assert_string_equal(norm, want_norm);
@@ -75,7 +78,10 @@ static void test_numbers(void **state)
 	check_value(f, "pri_students", "１２３", VS_OK, "123", VR_NONE);
 	check_value(f, "pri_students", " 1,234 ", VS_OK, "1234", VR_NONE);
 	check_value(f, "pri_students", "1，234", VS_OK, "1234", VR_NONE);
-	check_value(f, "pri_students", "\xe3\x80\x80" "45\xe3\x80\x80", VS_OK, "45", VR_NONE);
+	check_value(f, "pri_students",
+	            "\xe3\x80\x80"
+	            "45\xe3\x80\x80",
+	            VS_OK, "45", VR_NONE);
 	check_value(f, "pri_students", "12.0", VS_OK, "12", VR_NONE);
 	check_value(f, "pri_students", "", VS_EMPTY, NULL, VR_NONE);
 	check_value(f, "pri_students", "   ", VS_EMPTY, NULL, VR_NONE);
@@ -102,13 +108,16 @@ static void test_numbers(void **state)
 	validate_value(&f->a, field(f, "pri_students"), "12.5", NULL, NULL, &msg, NULL);
 	assert_string_equal(msg, "小学 在校生数：“12.5”只能填写整数。");
 	/* a control character in the input is not echoed raw */
-	validate_value(&f->a, field(f, "pri_students"), "1\x01" "2", NULL, NULL, &msg, NULL);
+	validate_value(&f->a, field(f, "pri_students"),
+	               "1\x01"
+	               "2",
+	               NULL, NULL, &msg, NULL);
 	assert_null(strchr(msg, '\x01'));
 	/* English reasons for the command line */
 	assert_string_equal(validate_reason_en(&f->a, field(f, "pri_students"), VR_RANGE),
-			    "out of range 0 to 20000");
+	                    "out of range 0 to 20000");
 	assert_string_equal(validate_reason_en(&f->a, field(f, "land_area"), VR_DECIMALS),
-			    "more than 2 decimal places");
+	                    "more than 2 decimal places");
 }
 
 /* Text, yes/no. */
@@ -119,9 +128,9 @@ static void test_other_types(void **state)
 	check_value(f, "principal_name", "张\t三", VS_BAD, NULL, VR_CONTROL);
 	/* max_length 20 characters, counted as characters, not bytes */
 	check_value(f, "principal_name", "一二三四五六七八九十一二三四五六七八九十", VS_OK,
-		    "一二三四五六七八九十一二三四五六七八九十", VR_NONE);
+	            "一二三四五六七八九十一二三四五六七八九十", VR_NONE);
 	check_value(f, "principal_name", "一二三四五六七八九十一二三四五六七八九十一", VS_BAD, NULL,
-		    VR_TOO_LONG);
+	            VR_TOO_LONG);
 	check_value(f, "boarding", "1", VS_OK, "1", VR_NONE);
 	check_value(f, "boarding", "true", VS_OK, "1", VR_NONE);
 	check_value(f, "boarding", "是", VS_OK, "1", VR_NONE);
@@ -142,7 +151,7 @@ struct school_input {
 
 /* Start an input for `form` of a school of `type`. */
 static void input_init(struct fixture *f, struct school_input *si, const char *form,
-		       const char *type, const char *stages)
+                       const char *type, const char *stages)
 {
 	size_t n = form_nslots(f->set);
 	memset(si, 0, sizeof(*si));
@@ -187,9 +196,9 @@ static const char *type_stages(const char *type)
 {
 	static const struct {
 		const char *type, *stages;
-	} t[] = {{"111", "kg"},      {"211", "pri"},     {"311", "jun"}, {"312", "pri,jun"},
-		 {"341", "jun,sen"}, {"342", "sen"},     {"345", "pri,jun,sen"},
-		 {"361", "voc"},     {"511", "spe"}};
+	} t[] = {{"111", "kg"},          {"211", "pri"},     {"311", "jun"},
+	         {"312", "pri,jun"},     {"341", "jun,sen"}, {"342", "sen"},
+	         {"345", "pri,jun,sen"}, {"361", "voc"},     {"511", "spe"}};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (strcmp(t[i].type, type) == 0)
 			return t[i].stages;
@@ -239,16 +248,17 @@ static void test_every_rule(void **state)
 			for (size_t k = 0; k < ncases && !c; k++) {
 				json_t *x = json_array_get(cases, k);
 				if (strcmp(json_string_value(json_object_get(x, "rule")),
-					   d->rules[r].code) == 0)
+				           d->rules[r].code) == 0)
 					c = x;
 			}
 			if (!c)
 				fail_msg("rule %s of form %s has no case in rule_cases.json",
-					 d->rules[r].code, d->code);
+				         d->rules[r].code, d->code);
 			if (run_case(f, c, "pass"))
 				fail_msg("rule %s: the passing case is reported", d->rules[r].code);
 			if (!run_case(f, c, "fail"))
-				fail_msg("rule %s: the failing case is not reported", d->rules[r].code);
+				fail_msg("rule %s: the failing case is not reported",
+				         d->rules[r].code);
 			arena_reset(&f->a);
 		}
 	}
@@ -304,8 +314,9 @@ static void test_warnings_and_explanations(void **state)
 	struct school_input si;
 	input_init(f, &si, "basic", "211", "pri");
 	static const char *const vals[][2] = {
-	    {"principal_name", "王芳"}, {"principal_birth_year", "1975"}, {"boarding", "0"},
-	    {"contact_phone", "0531-82345678"}, {"broadband_mbps", "500"}, {"campus_network", "1"}};
+	    {"principal_name", "王芳"}, {"principal_birth_year", "1975"},
+	    {"boarding", "0"},          {"contact_phone", "0531-82345678"},
+	    {"broadband_mbps", "500"},  {"campus_network", "1"}};
 	for (size_t i = 0; i < 6; i++)
 		input_put(f, &si, vals[i][0], vals[i][1]);
 	si.in.submitting = true;
@@ -327,7 +338,7 @@ static void test_warnings_and_explanations(void **state)
 	assert_int_equal(is->kind, VK_WARNING);
 	assert_null(is->explanation);
 	assert_string_equal(is->message, "互联网接入带宽：500，比上期的 300 增加 67%，变化超过 "
-					 "30%，请核实或说明原因。");
+	                                 "30%，请核实或说明原因。");
 	assert_int_equal(out.unexplained, 1);
 	assert_false(validate_submittable(&out));
 	struct validate_expl x = {"chg:broadband_mbps", "学校今年升级了宽带。"};
@@ -379,7 +390,7 @@ static void test_labels(void **state)
 {
 	struct fixture *f = *state;
 	assert_string_equal(validate_label(&f->a, field(f, "jun_t_certified")),
-			    "初中 持有教师资格证的专任教师数");
+	                    "初中 持有教师资格证的专任教师数");
 	assert_string_equal(validate_label(&f->a, field(f, "dorm_beds")), "学生宿舍床位数");
 	assert_string_equal(validate_fmt_num(&f->a, 12.5, 2), "12.5");
 	assert_string_equal(validate_fmt_num(&f->a, 12, 2), "12");

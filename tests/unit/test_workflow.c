@@ -17,7 +17,7 @@
 static const unsigned roles[NROLES] = {WR_SCHOOL, WR_COUNTY, WR_CITY, WR_ADMIN};
 static const char *const role_names[NROLES] = {"school", "county", "city", "admin"};
 static const char *const state_names[WF_NSTATES] = {"none",     "draft",    "submitted",
-						    "returned", "approved", "county_approved"};
+                                                    "returned", "approved", "county_approved"};
 static const char *const action_names[4] = {"submit", "approve", "return", "reopen"};
 
 /* Short names for the expected table: X = refused. */
@@ -41,93 +41,93 @@ static const char *const action_names[4] = {"submit", "approve", "return", "reop
 static const enum wf_state expected[2][WF_NSTATES][4][NROLES] = {
     /* ---- one approval level ---- */
     {
-	/* WS_NONE */
-	{
-	    /* submit  */ {X, X, X, X},
-	    /* approve */ {X, X, X, X},
-	    /* return  */ {X, X, X, X},
-	    /* reopen  */ {X, X, X, X},
-	},
-	/* WS_DRAFT */
-	{
-	    /* submit  */ {S, X, X, X},
-	    /* approve */ {X, X, X, X},
-	    /* return  */ {X, X, X, X},
-	    /* reopen  */ {X, X, X, X},
-	},
-	/* WS_SUBMITTED */
-	{
-	    /* submit  */ {X, X, X, X},
-	    /* approve */ {X, A, A, A},
-	    /* return  */ {X, R, R, R},
-	    /* reopen  */ {X, X, X, X},
-	},
-	/* WS_RETURNED */
-	{
-	    /* submit  */ {S, X, X, X},
-	    /* approve */ {X, X, X, X},
-	    /* return  */ {X, X, X, X},
-	    /* reopen  */ {X, X, X, X},
-	},
-	/* WS_APPROVED */
-	{
-	    /* submit  */ {X, X, X, X},
-	    /* approve */ {X, X, X, X},
-	    /* return  */ {X, X, X, X},
-	    /* reopen  */ {X, R, X, R},
-	},
-	/* WS_COUNTY_APPROVED (does not occur with one level: nothing leads out of it) */
-	{
-	    /* submit  */ {X, X, X, X},
-	    /* approve */ {X, X, X, X},
-	    /* return  */ {X, X, X, X},
-	    /* reopen  */ {X, X, X, X},
-	},
+        /* WS_NONE */
+        {
+            /* submit  */ {X, X, X, X},
+            /* approve */ {X, X, X, X},
+            /* return  */ {X, X, X, X},
+            /* reopen  */ {X, X, X, X},
+        },
+        /* WS_DRAFT */
+        {
+            /* submit  */ {S, X, X, X},
+            /* approve */ {X, X, X, X},
+            /* return  */ {X, X, X, X},
+            /* reopen  */ {X, X, X, X},
+        },
+        /* WS_SUBMITTED */
+        {
+            /* submit  */ {X, X, X, X},
+            /* approve */ {X, A, A, A},
+            /* return  */ {X, R, R, R},
+            /* reopen  */ {X, X, X, X},
+        },
+        /* WS_RETURNED */
+        {
+            /* submit  */ {S, X, X, X},
+            /* approve */ {X, X, X, X},
+            /* return  */ {X, X, X, X},
+            /* reopen  */ {X, X, X, X},
+        },
+        /* WS_APPROVED */
+        {
+            /* submit  */ {X, X, X, X},
+            /* approve */ {X, X, X, X},
+            /* return  */ {X, X, X, X},
+            /* reopen  */ {X, R, X, R},
+        },
+        /* WS_COUNTY_APPROVED (does not occur with one level: nothing leads out of it) */
+        {
+            /* submit  */ {X, X, X, X},
+            /* approve */ {X, X, X, X},
+            /* return  */ {X, X, X, X},
+            /* reopen  */ {X, X, X, X},
+        },
     },
     /* ---- two approval levels ---- */
     {
-	/* WS_NONE */
-	{
-	    /* submit  */ {X, X, X, X},
-	    /* approve */ {X, X, X, X},
-	    /* return  */ {X, X, X, X},
-	    /* reopen  */ {X, X, X, X},
-	},
-	/* WS_DRAFT */
-	{
-	    /* submit  */ {S, X, X, X},
-	    /* approve */ {X, X, X, X},
-	    /* return  */ {X, X, X, X},
-	    /* reopen  */ {X, X, X, X},
-	},
-	/* WS_SUBMITTED */
-	{
-	    /* submit  */ {X, X, X, X},
-	    /* approve */ {X, CA, X, CA},
-	    /* return  */ {X, R, R, R},
-	    /* reopen  */ {X, X, X, X},
-	},
-	/* WS_RETURNED */
-	{
-	    /* submit  */ {S, X, X, X},
-	    /* approve */ {X, X, X, X},
-	    /* return  */ {X, X, X, X},
-	    /* reopen  */ {X, X, X, X},
-	},
-	/* WS_APPROVED */
-	{
-	    /* submit  */ {X, X, X, X},
-	    /* approve */ {X, X, X, X},
-	    /* return  */ {X, X, X, X},
-	    /* reopen  */ {X, R, X, R},
-	},
-	/* WS_COUNTY_APPROVED */
-	{
-	    /* submit  */ {X, X, X, X},
-	    /* approve */ {X, X, A, A},
-	    /* return  */ {X, X, R, R},
-	    /* reopen  */ {X, X, X, X},
-	},
+        /* WS_NONE */
+        {
+            /* submit  */ {X, X, X, X},
+            /* approve */ {X, X, X, X},
+            /* return  */ {X, X, X, X},
+            /* reopen  */ {X, X, X, X},
+        },
+        /* WS_DRAFT */
+        {
+            /* submit  */ {S, X, X, X},
+            /* approve */ {X, X, X, X},
+            /* return  */ {X, X, X, X},
+            /* reopen  */ {X, X, X, X},
+        },
+        /* WS_SUBMITTED */
+        {
+            /* submit  */ {X, X, X, X},
+            /* approve */ {X, CA, X, CA},
+            /* return  */ {X, R, R, R},
+            /* reopen  */ {X, X, X, X},
+        },
+        /* WS_RETURNED */
+        {
+            /* submit  */ {S, X, X, X},
+            /* approve */ {X, X, X, X},
+            /* return  */ {X, X, X, X},
+            /* reopen  */ {X, X, X, X},
+        },
+        /* WS_APPROVED */
+        {
+            /* submit  */ {X, X, X, X},
+            /* approve */ {X, X, X, X},
+            /* return  */ {X, X, X, X},
+            /* reopen  */ {X, R, X, R},
+        },
+        /* WS_COUNTY_APPROVED */
+        {
+            /* submit  */ {X, X, X, X},
+            /* approve */ {X, X, A, A},
+            /* return  */ {X, X, R, R},
+            /* reopen  */ {X, X, X, X},
+        },
     },
 };
 
@@ -161,13 +161,13 @@ static void test_every_transition(void **state)
 					enum wf_state want = expected[levels - 1][from][action][r];
 					enum wf_state got =
 					    wf_next((enum wf_state)from, (enum wf_action)action,
-						    roles[r], levels, &why);
+					            roles[r], levels, &why);
 					if (got != want)
 						fail_msg("levels %d, %s --%s--> by %s: expected %s,"
-							 " got %s",
-							 levels, state_names[from],
-							 action_names[action], role_names[r],
-							 state_names[want], state_names[got]);
+						         " got %s",
+						         levels, state_names[from],
+						         action_names[action], role_names[r],
+						         state_names[want], state_names[got]);
 					if (want != WS_NONE) {
 						allowed++;
 						continue;
@@ -175,10 +175,10 @@ static void test_every_transition(void **state)
 					refused++;
 					if (!why || !*why || !has_cjk(why))
 						fail_msg("levels %d, %s --%s--> by %s: refused"
-							 " without a Chinese reason (%s)",
-							 levels, state_names[from],
-							 action_names[action], role_names[r],
-							 why ? why : "NULL");
+						         " without a Chinese reason (%s)",
+						         levels, state_names[from],
+						         action_names[action], role_names[r],
+						         why ? why : "NULL");
 				}
 	/* one level: 2 submits + 3 approvals + 3 returns + 2 reopens; two levels: 2 submits +
 	 * 2 county approvals + 2 city approvals + 3 + 2 returns + 2 reopens */
@@ -194,9 +194,9 @@ static void test_no_role(void **state)
 		for (int from = WS_NONE; from < WF_NSTATES; from++)
 			for (int action = WA_SUBMIT; action <= WA_REOPEN; action++) {
 				const char *why = NULL;
-				assert_int_equal(wf_next((enum wf_state)from, (enum wf_action)action,
-							 0, levels, &why),
-						 WS_NONE);
+				assert_int_equal(wf_next((enum wf_state)from,
+				                         (enum wf_action)action, 0, levels, &why),
+				                 WS_NONE);
 				assert_non_null(why);
 				assert_true(has_cjk(why));
 			}

@@ -1,4 +1,5 @@
-/* testlib.c — what the cmocka tests share: files of the source tree, the real forms, a temp database. */
+/* testlib.c — what the cmocka tests share: files of the source tree, the real forms, a temp
+ * database. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

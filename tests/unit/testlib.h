@@ -1,4 +1,5 @@
-/* testlib.h — what the cmocka tests share: files of the source tree, the real forms, a temp database. */
+/* testlib.h — what the cmocka tests share: files of the source tree, the real forms, a temp
+ * database. */
 #ifndef TB_TESTLIB_H
 #define TB_TESTLIB_H
 
