@@ -51,7 +51,7 @@ struct admin_action {
  * zeroed entry; help and unknown actions print the usage texts. Returns the
  * exit code. */
 int admin_dispatch(struct admin_opts *o, const char *group, const struct admin_action *actions,
-		   int argc, char **argv);
+                   int argc, char **argv);
 
 /* getopt_long over an action's arguments (set optind = 0 before the first
  * call): returns the next option character when it is in `allowed`; 0 when
@@ -59,7 +59,7 @@ int admin_dispatch(struct admin_opts *o, const char *group, const struct admin_a
  * after an English message for an unknown, unexpected or incomplete option
  * (exit 2). So `return -c - 1` gives the exit code of a negative result. */
 int admin_getopt(int argc, char **argv, const struct option *opts, const char *allowed,
-		 const char *usage);
+                 const char *usage);
 
 /* `tianbao-admin orgunit ...`: argv[0] is "orgunit". Returns the exit code. */
 int cmd_orgunit(struct admin_opts *o, int argc, char **argv);

@@ -15,29 +15,32 @@
 static void forms_usage(FILE *f, const char *action)
 {
 	if (!action || strcmp(action, "load") == 0)
-		fprintf(f,
-			"usage: tianbao-admin [-c CONFIG | --db PATH] forms load FILE.json...\n"
-			"  Check the form definitions together and store them in one transaction.\n"
-			"  Stored forms that the files do not replace take part in the check, so a\n"
-			"  rule that reads another form's field stays valid. A stored form is\n"
-			"  replaced by a higher or equal edition, never by a lower one, and a field\n"
-			"  that has stored values cannot be dropped. If anything is wrong, each\n"
-			"  problem is printed and nothing is stored (exit status 1).\n");
+		fprintf(
+		    f,
+		    "usage: tianbao-admin [-c CONFIG | --db PATH] forms load FILE.json...\n"
+		    "  Check the form definitions together and store them in one transaction.\n"
+		    "  Stored forms that the files do not replace take part in the check, so a\n"
+		    "  rule that reads another form's field stays valid. A stored form is\n"
+		    "  replaced by a higher or equal edition, never by a lower one, and a field\n"
+		    "  that has stored values cannot be dropped. If anything is wrong, each\n"
+		    "  problem is printed and nothing is stored (exit status 1).\n");
 	if (!action)
 		fputc('\n', f);
 	if (!action || strcmp(action, "check") == 0)
-		fprintf(f,
-			"usage: tianbao-admin [-c CONFIG | --db PATH] forms check FILE.json...\n"
-			"  Check the definitions as 'forms load' does, without storing anything.\n"
-			"  Without -c or --db the files are checked on their own: a rule that reads\n"
-			"  another form needs that form among the files.\n");
+		fprintf(
+		    f,
+		    "usage: tianbao-admin [-c CONFIG | --db PATH] forms check FILE.json...\n"
+		    "  Check the definitions as 'forms load' does, without storing anything.\n"
+		    "  Without -c or --db the files are checked on their own: a rule that reads\n"
+		    "  another form needs that form among the files.\n");
 	if (!action)
 		fputc('\n', f);
 	if (!action || strcmp(action, "list") == 0)
-		fprintf(f, "usage: tianbao-admin [-c CONFIG | --db PATH] forms list\n"
-			   "  Print the stored forms as CSV: code,name,edition,fields,rules,loaded_at\n"
-			   "  (fields: grid cells counted one by one; rules: per-stage rules once per\n"
-			   "  stage).\n");
+		fprintf(
+		    f, "usage: tianbao-admin [-c CONFIG | --db PATH] forms list\n"
+		       "  Print the stored forms as CSV: code,name,edition,fields,rules,loaded_at\n"
+		       "  (fields: grid cells counted one by one; rules: per-stage rules once per\n"
+		       "  stage).\n");
 }
 
 /* Parse the options of an action (only --help); returns -1 to go on, or an exit code. */
@@ -53,7 +56,7 @@ static int forms_opts(int argc, char **argv, const char *action)
 			return 0;
 		}
 		fprintf(stderr, "tianbao-admin: forms %s: unknown option '%s'\n", action,
-			argv[optind - 1]);
+		        argv[optind - 1]);
 		forms_usage(stderr, action);
 		return 2;
 	}
@@ -119,7 +122,7 @@ static bool forms_add_stored(struct form_set *set, struct db *db)
 		if (form_find(set, db_text(st, 0)))
 			continue;
 		if (!form_set_add_json(set, db_text(st, 1), (size_t)sqlite3_column_bytes(st, 1),
-				       "database", err, sizeof(err))) {
+		                       "database", err, sizeof(err))) {
 			fprintf(stderr, "tianbao-admin: %s\n", err);
 			db_done(st);
 			return false;
@@ -128,7 +131,7 @@ static bool forms_add_stored(struct form_set *set, struct db *db)
 	db_done(st);
 	if (rc != SQLITE_DONE) {
 		fprintf(stderr, "tianbao-admin: cannot read the stored forms: %s\n",
-			sqlite3_errmsg(db->h));
+		        sqlite3_errmsg(db->h));
 		return false;
 	}
 	return true;
@@ -243,7 +246,7 @@ static int forms_list(struct admin_opts *o, int argc, char **argv)
 		}
 		if (src != SQLITE_DONE) {
 			fprintf(stderr, "tianbao-admin: cannot list the forms: %s\n",
-				sqlite3_errmsg(db.h));
+			        sqlite3_errmsg(db.h));
 			rc = 1;
 		}
 		db_done(st);

@@ -12,22 +12,23 @@
 static void orgunit_usage(FILE *f, const char *action)
 {
 	if (!action || strcmp(action, "import") == 0)
-		fprintf(f,
-			"usage: tianbao-admin [-c CONFIG | --db PATH] orgunit import FILE.csv\n"
-			"  Import org units from a UTF-8 CSV file ('-' reads standard input).\n"
-			"  The first line names the columns: code, name, parent_code (required),\n"
-			"  kind, school_type, ownership, inclusive, urban_rural, center_code, active.\n"
-			"  kind may be left out: school when school_type is set, city without\n"
-			"  parent_code, county otherwise. ownership: public/private or 公办/民办;\n"
-			"  inclusive and active: 1/0, yes/no or 是/否. Existing codes are updated.\n"
-			"  Every row is checked first; if any row is bad, each problem is printed\n"
-			"  as FILE:LINE: message and nothing is imported (exit status 1).\n");
+		fprintf(
+		    f,
+		    "usage: tianbao-admin [-c CONFIG | --db PATH] orgunit import FILE.csv\n"
+		    "  Import org units from a UTF-8 CSV file ('-' reads standard input).\n"
+		    "  The first line names the columns: code, name, parent_code (required),\n"
+		    "  kind, school_type, ownership, inclusive, urban_rural, center_code, active.\n"
+		    "  kind may be left out: school when school_type is set, city without\n"
+		    "  parent_code, county otherwise. ownership: public/private or 公办/民办;\n"
+		    "  inclusive and active: 1/0, yes/no or 是/否. Existing codes are updated.\n"
+		    "  Every row is checked first; if any row is bad, each problem is printed\n"
+		    "  as FILE:LINE: message and nothing is imported (exit status 1).\n");
 	if (!action)
 		fputc('\n', f);
 	if (!action || strcmp(action, "list") == 0)
 		fprintf(f, "usage: tianbao-admin [-c CONFIG | --db PATH] orgunit list\n"
-			   "  Print every org unit as CSV (parents before children), in the\n"
-			   "  format that 'orgunit import' reads.\n");
+		           "  Print every org unit as CSV (parents before children), in the\n"
+		           "  format that 'orgunit import' reads.\n");
 }
 
 /* Parse the options of an action (only --help); returns -1 to go on, or an exit code. */
@@ -43,7 +44,7 @@ static int orgunit_opts(int argc, char **argv, const char *action)
 			return 0;
 		}
 		fprintf(stderr, "tianbao-admin: orgunit %s: unknown option '%s'\n", action,
-			argv[optind - 1]);
+		        argv[optind - 1]);
 		orgunit_usage(stderr, action);
 		return 2;
 	}

@@ -22,24 +22,24 @@ static void user_usage(FILE *f, const char *action)
 		const char *action, *text;
 	} texts[] = {
 	    {"add", "usage: tianbao-admin [-c CONFIG | --db PATH] user add LOGIN ROLE ORG_CODE\n"
-		    "           [--name NAME] [--password-stdin] [--no-force-change]\n"
-		    "  Create an account. ROLE is school (ORG_CODE: a school), reviewer (a county\n"
-		    "  or the city) or admin (the city). NAME defaults to the org unit's name.\n"
-		    "  Without --password-stdin a one-time password is generated and printed\n"
-		    "  once; with it, the password is the first line of standard input. The\n"
-		    "  user must choose a new password at the first login unless\n"
-		    "  --no-force-change is given.\n"},
+	            "           [--name NAME] [--password-stdin] [--no-force-change]\n"
+	            "  Create an account. ROLE is school (ORG_CODE: a school), reviewer (a county\n"
+	            "  or the city) or admin (the city). NAME defaults to the org unit's name.\n"
+	            "  Without --password-stdin a one-time password is generated and printed\n"
+	            "  once; with it, the password is the first line of standard input. The\n"
+	            "  user must choose a new password at the first login unless\n"
+	            "  --no-force-change is given.\n"},
 	    {"list", "usage: tianbao-admin [-c CONFIG | --db PATH] user list\n"
-		     "  Print every account as CSV: login,role,org_code,org_name,active.\n"},
+	             "  Print every account as CSV: login,role,org_code,org_name,active.\n"},
 	    {"passwd", "usage: tianbao-admin [-c CONFIG | --db PATH] user passwd LOGIN\n"
-		       "           [--password-stdin] [--no-force-change]\n"
-		       "  Set a new password (generated and printed once, or read from standard\n"
-		       "  input) and end the user's sessions. The user must change it at the\n"
-		       "  next login unless --no-force-change is given.\n"},
+	               "           [--password-stdin] [--no-force-change]\n"
+	               "  Set a new password (generated and printed once, or read from standard\n"
+	               "  input) and end the user's sessions. The user must change it at the\n"
+	               "  next login unless --no-force-change is given.\n"},
 	    {"disable", "usage: tianbao-admin [-c CONFIG | --db PATH] user disable LOGIN\n"
-			"  Block the account and end its sessions.\n"},
+	                "  Block the account and end its sessions.\n"},
 	    {"enable", "usage: tianbao-admin [-c CONFIG | --db PATH] user enable LOGIN\n"
-		       "  Allow a disabled account to log in again.\n"},
+	               "  Allow a disabled account to log in again.\n"},
 	};
 	bool first = true;
 	for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++) {
@@ -55,13 +55,13 @@ static void user_usage(FILE *f, const char *action)
 /* Parse an action's options (those not in `allowed` are refused) and check
  * that `npos` positional arguments follow. Returns -1 to go on, or an exit code. */
 static int user_parse(int argc, char **argv, const char *action, const char *allowed, int npos,
-		      struct user_opts *uo)
+                      struct user_opts *uo)
 {
 	static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
-					     {"password-stdin", no_argument, NULL, 'p'},
-					     {"no-force-change", no_argument, NULL, 'f'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"password-stdin", no_argument, NULL, 'p'},
+	                                     {"no-force-change", no_argument, NULL, 'f'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	int c;
 	memset(uo, 0, sizeof(*uo));
 	optind = 0;
@@ -73,7 +73,7 @@ static int user_parse(int argc, char **argv, const char *action, const char *all
 		}
 		if (c == '?' || c == ':' || !strchr(allowed, c)) {
 			fprintf(stderr, "tianbao-admin: user %s: %s option '%s'\n", action,
-				c == ':' ? "missing value for" : "unknown", argv[optind - 1]);
+			        c == ':' ? "missing value for" : "unknown", argv[optind - 1]);
 			user_usage(stderr, action);
 			return 2;
 		}
@@ -105,10 +105,11 @@ static const char *user_password(const struct user_opts *uo, struct arena *a, co
 		pw = user_random_password(a);
 	}
 	if (!user_password_ok(login, pw, &why)) {
-		fprintf(stderr,
-			"tianbao-admin: the password does not meet the policy (%d to %d characters, "
-			"not one character repeated, not the login, no control characters)\n",
-			USER_PASSWORD_MIN, USER_PASSWORD_MAX);
+		fprintf(
+		    stderr,
+		    "tianbao-admin: the password does not meet the policy (%d to %d characters, "
+		    "not one character repeated, not the login, no control characters)\n",
+		    USER_PASSWORD_MIN, USER_PASSWORD_MAX);
 		return NULL;
 	}
 	return pw;
@@ -135,13 +136,13 @@ static int user_add(struct admin_opts *o, int argc, char **argv)
 	const char *login = argv[optind], *role = argv[optind + 1], *org = argv[optind + 2];
 	if (!user_login_valid(login)) {
 		fprintf(stderr,
-			"tianbao-admin: invalid login '%s': use 1 to %d of A-Z a-z 0-9 . _ -\n",
-			login, USER_LOGIN_MAX);
+		        "tianbao-admin: invalid login '%s': use 1 to %d of A-Z a-z 0-9 . _ -\n",
+		        login, USER_LOGIN_MAX);
 		return 2;
 	}
 	if (!user_role_valid(role)) {
 		fprintf(stderr, "tianbao-admin: unknown role '%s' (school, reviewer or admin)\n",
-			role);
+		        role);
 		return 2;
 	}
 	struct db db;
@@ -162,9 +163,9 @@ static int user_add(struct admin_opts *o, int argc, char **argv)
 	}
 	if (!user_role_fits_unit(role, unit.kind)) {
 		fprintf(stderr,
-			"tianbao-admin: a %s account cannot belong to %s, which is a %s "
-			"(school: a school; reviewer: a county or the city; admin: the city)\n",
-			role, org, unit.kind);
+		        "tianbao-admin: a %s account cannot belong to %s, which is a %s "
+		        "(school: a school; reviewer: a county or the city; admin: the city)\n",
+		        role, org, unit.kind);
 		goto out;
 	}
 	if (!unit.active) {
@@ -268,8 +269,7 @@ static int user_passwd(struct admin_opts *o, int argc, char **argv)
 	const char *pw = user_password(&uo, &a, login);
 	if (!pw)
 		goto out;
-	if (!user_set_password(&db, u.id, pw, !uo.no_force_change, ADMIN_ACTOR, err,
-			       sizeof(err))) {
+	if (!user_set_password(&db, u.id, pw, !uo.no_force_change, ADMIN_ACTOR, err, sizeof(err))) {
 		fprintf(stderr, "tianbao-admin: cannot set the password of %s: %s\n", login, err);
 		goto out;
 	}

@@ -13,27 +13,27 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: tianbao-admin [-c CONFIG | --db PATH] [--migrations DIR] COMMAND [ARGS]\n"
-		"\n"
-		"Commands:\n"
-		"  init       create a new database and apply all migrations\n"
-		"  migrate    apply the migrations the database does not have yet\n"
-		"  version    print the database's migration number\n"
-		"  orgunit    import and list org units (city, counties, schools)\n"
-		"  user       add, list, disable and enable accounts, set passwords\n"
-		"  forms      check, load and list form definitions (db/forms/*.json)\n"
-		"  period     add reporting periods, move their closing time, list them\n"
-		"  values     import values (DHIS2 dataValueSets JSON), e.g. last year's\n"
-		"  indicators check, load and list indicator definitions (db/indicators/*.json)\n"
-		"  report     print the indicators of a period for a county or the city (CSV)\n"
-		"\n"
-		"'tianbao-admin COMMAND --help' describes each command.\n"
-		"\n"
-		"Options:\n"
-		"  -c, --config FILE    configuration file (section [tianbao])\n"
-		"      --db PATH        database file (overrides the configuration)\n"
-		"      --migrations DIR directory of NNNN_name.sql files\n"
-		"  -h, --help           show this help\n");
+	        "usage: tianbao-admin [-c CONFIG | --db PATH] [--migrations DIR] COMMAND [ARGS]\n"
+	        "\n"
+	        "Commands:\n"
+	        "  init       create a new database and apply all migrations\n"
+	        "  migrate    apply the migrations the database does not have yet\n"
+	        "  version    print the database's migration number\n"
+	        "  orgunit    import and list org units (city, counties, schools)\n"
+	        "  user       add, list, disable and enable accounts, set passwords\n"
+	        "  forms      check, load and list form definitions (db/forms/*.json)\n"
+	        "  period     add reporting periods, move their closing time, list them\n"
+	        "  values     import values (DHIS2 dataValueSets JSON), e.g. last year's\n"
+	        "  indicators check, load and list indicator definitions (db/indicators/*.json)\n"
+	        "  report     print the indicators of a period for a county or the city (CSV)\n"
+	        "\n"
+	        "'tianbao-admin COMMAND --help' describes each command.\n"
+	        "\n"
+	        "Options:\n"
+	        "  -c, --config FILE    configuration file (section [tianbao])\n"
+	        "      --db PATH        database file (overrides the configuration)\n"
+	        "      --migrations DIR directory of NNNN_name.sql files\n"
+	        "  -h, --help           show this help\n");
 }
 
 /* Open the database named by the options. */
@@ -56,15 +56,17 @@ int admin_open_existing(struct admin_opts *o, struct db *db)
 		return 2;
 	}
 	if (stat(o->cfg.database, &sb) != 0 || sb.st_size == 0) {
-		fprintf(stderr, "tianbao-admin: %s does not exist; create it with 'tianbao-admin init'\n",
-			o->cfg.database);
+		fprintf(stderr,
+		        "tianbao-admin: %s does not exist; create it with 'tianbao-admin init'\n",
+		        o->cfg.database);
 		return 1;
 	}
 	if (!admin_open(o, db))
 		return 1;
 	if (migrate_version(db) < 2) {
-		fprintf(stderr, "tianbao-admin: %s is not up to date; run 'tianbao-admin migrate'\n",
-			o->cfg.database);
+		fprintf(stderr,
+		        "tianbao-admin: %s is not up to date; run 'tianbao-admin migrate'\n",
+		        o->cfg.database);
 		db_close(db);
 		return 1;
 	}
@@ -78,8 +80,9 @@ int admin_open_at(struct admin_opts *o, struct db *db, int version)
 	if (rc != 0)
 		return rc;
 	if (migrate_version(db) < version) {
-		fprintf(stderr, "tianbao-admin: %s is not up to date; run 'tianbao-admin migrate'\n",
-			o->cfg.database);
+		fprintf(stderr,
+		        "tianbao-admin: %s is not up to date; run 'tianbao-admin migrate'\n",
+		        o->cfg.database);
 		db_close(db);
 		return 1;
 	}
@@ -109,7 +112,7 @@ void admin_csv_field(FILE *f, const char *s, char sep)
 
 /* Dispatch an action of a command group. */
 int admin_dispatch(struct admin_opts *o, const char *group, const struct admin_action *actions,
-		   int argc, char **argv)
+                   int argc, char **argv)
 {
 	const char *action = argc >= 2 ? argv[1] : NULL;
 	if (action) {
@@ -118,7 +121,7 @@ int admin_dispatch(struct admin_opts *o, const char *group, const struct admin_a
 				return a->run(o, argc - 1, argv + 1);
 	}
 	bool help = action && (strcmp(action, "--help") == 0 || strcmp(action, "-h") == 0 ||
-			       strcmp(action, "help") == 0);
+	                       strcmp(action, "help") == 0);
 	if (action && !help)
 		fprintf(stderr, "tianbao-admin: %s: unknown action '%s'\n", group, action);
 	for (const struct admin_action *a = actions; a->name; a++)
@@ -128,7 +131,7 @@ int admin_dispatch(struct admin_opts *o, const char *group, const struct admin_a
 
 /* getopt_long for an action, with the checks every action repeats. */
 int admin_getopt(int argc, char **argv, const struct option *opts, const char *allowed,
-		 const char *usage)
+                 const char *usage)
 {
 	opterr = 0;
 	int c = getopt_long(argc, argv, ":h", opts, NULL);
@@ -140,7 +143,7 @@ int admin_getopt(int argc, char **argv, const struct option *opts, const char *a
 	}
 	if (c == '?' || c == ':' || !strchr(allowed, c)) {
 		fprintf(stderr, "tianbao-admin: %s: %s option '%s'\n", argv[0],
-			c == ':' ? "missing value for" : "unknown", argv[optind - 1]);
+		        c == ':' ? "missing value for" : "unknown", argv[optind - 1]);
 		fputs(usage, stderr);
 		return -3;
 	}
@@ -188,9 +191,10 @@ static int cmd_init(struct admin_opts *o)
 {
 	struct stat sb;
 	if (stat(o->cfg.database, &sb) == 0 && sb.st_size > 0) {
-		fprintf(stderr,
-			"tianbao-admin: %s already exists; use 'tianbao-admin migrate' to upgrade it\n",
-			o->cfg.database);
+		fprintf(
+		    stderr,
+		    "tianbao-admin: %s already exists; use 'tianbao-admin migrate' to upgrade it\n",
+		    o->cfg.database);
 		return 1;
 	}
 	struct db db;
@@ -206,8 +210,9 @@ static int cmd_migrate(struct admin_opts *o)
 {
 	struct stat sb;
 	if (stat(o->cfg.database, &sb) != 0) {
-		fprintf(stderr, "tianbao-admin: %s does not exist; create it with 'tianbao-admin init'\n",
-			o->cfg.database);
+		fprintf(stderr,
+		        "tianbao-admin: %s does not exist; create it with 'tianbao-admin init'\n",
+		        o->cfg.database);
 		return 1;
 	}
 	struct db db;
@@ -235,21 +240,31 @@ static int cmd_version(struct admin_opts *o)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-					     {"db", required_argument, NULL, 'd'},
-					     {"migrations", required_argument, NULL, 'm'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"db", required_argument, NULL, 'd'},
+	                                     {"migrations", required_argument, NULL, 'm'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	struct admin_opts o = {0};
 	int c;
 	log_init("tianbao-admin");
 	config_defaults(&o.cfg);
 	while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': o.cfg_path = optarg; break;
-		case 'd': o.db_path = optarg; break;
-		case 'm': o.migrations = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'c':
+			o.cfg_path = optarg;
+			break;
+		case 'd':
+			o.db_path = optarg;
+			break;
+		case 'm':
+			o.migrations = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind >= argc) {

@@ -55,7 +55,7 @@ void app_close(struct app *app)
 const struct form_set *app_forms(struct app *app)
 {
 	sqlite3_stmt *st = db_prep(&app->db, "SELECT CAST(value AS INTEGER) FROM setting"
-					     " WHERE key = 'forms_generation'");
+	                                     " WHERE key = 'forms_generation'");
 	if (!st)
 		return NULL;
 	long long gen = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
@@ -84,7 +84,7 @@ const struct ind_sets *app_indicators(struct app *app)
 	if (!forms)
 		return NULL;
 	sqlite3_stmt *st = db_prep(&app->db, "SELECT CAST(value AS INTEGER) FROM setting"
-					     " WHERE key = 'indicators_generation'");
+	                                     " WHERE key = 'indicators_generation'");
 	if (!st)
 		return NULL;
 	long long gen = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
@@ -105,7 +105,7 @@ const struct ind_sets *app_indicators(struct app *app)
 
 /* Parse, dispatch and answer one request; reset the arena afterwards. */
 void app_handle(struct app *app, char **envp, http_read_fn read, void *rctx, http_write_fn write,
-		void *wctx)
+                void *wctx)
 {
 	struct http_request req = {0};
 	req.arena = &app->arena;
@@ -116,7 +116,7 @@ void app_handle(struct app *app, char **envp, http_read_fn read, void *rctx, htt
 	int status = http_request_parse(&req, envp, read, rctx, &app->limits, &why);
 	if (status) {
 		log_warn("%s %s refused with %d: %s", req.method_name ? req.method_name : "-",
-			 req.path ? req.path : "-", status, why);
+		         req.path ? req.path : "-", status, why);
 		http_error(&req, status, why);
 	} else {
 		route_dispatch(&req);
@@ -125,8 +125,8 @@ void app_handle(struct app *app, char **envp, http_read_fn read, void *rctx, htt
 	 * the next request. */
 	if (app->db.h && !sqlite3_get_autocommit(app->db.h)) {
 		log_error("transaction left open by %s (begun at %s:%d)",
-			  req.route ? req.route->name : "-", app->db.tx_file ? app->db.tx_file : "-",
-			  app->db.tx_line);
+		          req.route ? req.route->name : "-",
+		          app->db.tx_file ? app->db.tx_file : "-", app->db.tx_line);
 		db_rollback(&app->db);
 	}
 	http_response_send(&req, write, wctx);

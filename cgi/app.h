@@ -16,12 +16,12 @@ struct app {
 	struct db db;
 	struct tmpl_set *tmpl;
 	struct http_limits limits;
-	struct arena arena;        /* per request; reset after each */
-	struct http_response res;  /* reused by every request */
-	struct form_set *forms;    /* parsed form definitions, see app_forms */
-	long long forms_gen;       /* the forms_generation they were loaded at */
-	struct ind_sets *indicators;      /* parsed indicator definitions, see app_indicators */
-	long long indicators_gen;         /* the indicators_generation they were loaded at */
+	struct arena arena;          /* per request; reset after each */
+	struct http_response res;    /* reused by every request */
+	struct form_set *forms;      /* parsed form definitions, see app_forms */
+	long long forms_gen;         /* the forms_generation they were loaded at */
+	struct ind_sets *indicators; /* parsed indicator definitions, see app_indicators */
+	long long indicators_gen;    /* the indicators_generation they were loaded at */
 };
 
 /* Open the database and parse the templates for one worker. Returns false
@@ -44,6 +44,6 @@ const struct ind_sets *app_indicators(struct app *app);
 /* Handle one request whose CGI environment and body reader are given, writing
  * the whole response through `write`. The request arena is reset afterwards. */
 void app_handle(struct app *app, char **envp, http_read_fn read, void *rctx, http_write_fn write,
-		void *wctx);
+                void *wctx);
 
 #endif

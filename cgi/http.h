@@ -60,14 +60,14 @@ struct http_request {
 	const char *sec_fetch_site; /* Sec-Fetch-Site header or NULL */
 	const char *remote_addr;
 	const char *host;
-	const struct route *route; /* matched route */
+	const struct route *route;    /* matched route */
 	struct auth_session *session; /* the logged-in user, or NULL */
 	/* when the cookie names a session that expired: its user and CSRF token (not a login) */
 	long long expired_user_id;
 	const char *expired_csrf;
-	struct org_unit *unit;        /* the org unit of a ROUTE_SCOPE_UNIT route, checked */
-	const char *flash;            /* one-time notice shown by the next page */
-	const char *args[4];       /* values of {name} segments of the route */
+	struct org_unit *unit; /* the org unit of a ROUTE_SCOPE_UNIT route, checked */
+	const char *flash;     /* one-time notice shown by the next page */
+	const char *args[4];   /* values of {name} segments of the route */
 	size_t nargs;
 };
 
@@ -78,7 +78,7 @@ typedef size_t (*http_read_fn)(void *ctx, char *buf, size_t n);
  * strings) and the body reader. Returns 0 when the request is acceptable,
  * else the HTTP status to answer (400 or 413) with a Chinese reason in *why. */
 int http_request_parse(struct http_request *req, char **envp, http_read_fn read, void *rctx,
-		       const struct http_limits *lim, const char **why);
+                       const struct http_limits *lim, const char **why);
 
 /* Lookup helpers: first value of a parameter (query, then form) or cookie; NULL if absent. */
 const char *http_param(const struct http_request *req, const char *name);

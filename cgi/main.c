@@ -175,16 +175,17 @@ static bool preflight(const struct config *cfg)
 /* Print usage. */
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: tianbao-fcgi -c CONFIG [--check]\n"
-		   "\n"
-		   "Runs the Tianbao web application as a FastCGI server behind nginx.\n"
-		   "\n"
-		   "  -c, --config FILE  configuration file (INI, section [tianbao])\n"
-		   "      --check        check the configuration, templates and database, then exit\n"
-		   "  -h, --help         show this help\n"
-		   "\n"
-		   "Signals: SIGTERM stops all workers after the requests in flight;\n"
-		   "SIGHUP re-reads the configuration and replaces the workers.\n");
+	fprintf(f,
+	        "usage: tianbao-fcgi -c CONFIG [--check]\n"
+	        "\n"
+	        "Runs the Tianbao web application as a FastCGI server behind nginx.\n"
+	        "\n"
+	        "  -c, --config FILE  configuration file (INI, section [tianbao])\n"
+	        "      --check        check the configuration, templates and database, then exit\n"
+	        "  -h, --help         show this help\n"
+	        "\n"
+	        "Signals: SIGTERM stops all workers after the requests in flight;\n"
+	        "SIGHUP re-reads the configuration and replaces the workers.\n");
 }
 
 /* Count workers of the current generation. */
@@ -199,7 +200,7 @@ static int live_workers(const struct worker *w, int n, unsigned gen)
 
 /* Start workers until `want` of generation `gen` run. */
 static void fill_workers(struct worker *w, int max, int want, unsigned gen,
-			 const struct config *cfg)
+                         const struct config *cfg)
 {
 	for (int i = 0; i < max && live_workers(w, max, gen) < want; i++) {
 		if (w[i].pid > 0)
@@ -216,19 +217,27 @@ static void fill_workers(struct worker *w, int max, int want, unsigned gen,
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-					     {"check", no_argument, NULL, 'k'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"check", no_argument, NULL, 'k'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *cfg_path = NULL;
 	bool check_only = false;
 	int c;
 	log_init("tianbao-fcgi");
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': cfg_path = optarg; break;
-		case 'k': check_only = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'c':
+			cfg_path = optarg;
+			break;
+		case 'k':
+			check_only = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (!cfg_path || optind != argc) {
@@ -295,20 +304,22 @@ int main(int argc, char **argv)
 						continue;
 					bool current = workers[i].gen == gen;
 					if (current && (WIFSIGNALED(st) || WEXITSTATUS(st) != 0)) {
-						log_warn("worker %ld died (%s %d); starting another",
-							 (long)pid,
-							 WIFSIGNALED(st) ? "signal" : "status",
-							 WIFSIGNALED(st) ? WTERMSIG(st)
-									 : WEXITSTATUS(st));
+						log_warn(
+						    "worker %ld died (%s %d); starting another",
+						    (long)pid,
+						    WIFSIGNALED(st) ? "signal" : "status",
+						    WIFSIGNALED(st) ? WTERMSIG(st)
+						                    : WEXITSTATUS(st));
 						quick_deaths = time(NULL) - workers[i].started < 2
-								   ? quick_deaths + 1
-								   : 0;
+						                   ? quick_deaths + 1
+						                   : 0;
 					}
 					workers[i].pid = 0;
 				}
 			}
 			if (quick_deaths > 5) {
-				/* A worker that cannot start would otherwise fork in a tight loop. */
+				/* A worker that cannot start would otherwise fork in a tight loop.
+				 */
 				sigprocmask(SIG_SETMASK, &old, NULL);
 				sleep(1);
 				sigprocmask(SIG_BLOCK, &block, NULL);
@@ -323,7 +334,8 @@ int main(int argc, char **argv)
 			if (!config_load(&next, cfg_path, err, sizeof(err))) {
 				log_error("reload refused: %s", err);
 			} else if (strcmp(next.socket, cfg.socket) != 0) {
-				log_error("reload refused: the socket cannot change without a restart");
+				log_error(
+				    "reload refused: the socket cannot change without a restart");
 			} else if (preflight(&next)) {
 				cfg = next;
 				nworkers = cfg.workers > 0 ? cfg.workers : nworkers;

@@ -8,12 +8,12 @@
 #include "pages.h"
 
 static const char *const unit_types[] = {"111", "211", "218", "311", "312", "341", "342", "345",
-					 "361", "362", "365", "366", "511", "512", "513", "514"};
+                                         "361", "362", "365", "366", "511", "512", "513", "514"};
 static const char *const unit_ur[] = {"111", "112", "121", "122", "123", "210", "220"};
 
 /* A list of {code, name, selected} for a select box. */
 static struct tv *units_options(struct arena *a, const char *const *codes, size_t n,
-				const char *(*name)(const char *), const char *selected)
+                                const char *(*name)(const char *), const char *selected)
 {
 	struct tv *list = tv_list(a);
 	for (size_t i = 0; i < n; i++) {
@@ -40,7 +40,7 @@ static const char *units_nz(const char *s)
 
 /* Render the create/edit form with the values of `u` and an optional error. */
 static void units_form(struct http_request *req, int status, const struct org_unit *u, bool is_new,
-		       const char *error)
+                       const char *error)
 {
 	struct arena *a = req->arena;
 	struct tv *ctx = tv_map(a);
@@ -66,10 +66,10 @@ static void units_form(struct http_request *req, int status, const struct org_un
 	tv_set_bool(a, f, "active", u->active);
 	tv_set(a, f, "types",
 	       units_options(a, unit_types, sizeof(unit_types) / sizeof(*unit_types),
-			     ou_school_type_name, u->school_type));
+	                     ou_school_type_name, u->school_type));
 	tv_set(a, f, "urban_rural",
 	       units_options(a, unit_ur, sizeof(unit_ur) / sizeof(*unit_ur), ou_urban_rural_name,
-			     u->urban_rural));
+	                     u->urban_rural));
 	http_render(req, status, "admin_unit_form", ctx);
 }
 
@@ -203,7 +203,7 @@ void page_admin_unit_active(struct http_request *req)
 		return;
 	}
 	if (!ou_set_active(&req->app->db, req->unit->id, active, req->session->user.login, err,
-			   sizeof(err))) {
+	                   sizeof(err))) {
 		units_form(req, 422, req->unit, false, err);
 		return;
 	}

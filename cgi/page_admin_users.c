@@ -16,7 +16,7 @@ static const char *users_in(struct http_request *req, const char *name)
 
 /* Render the create/edit form for `u`. */
 static void users_form(struct http_request *req, int status, const struct user *u, bool is_new,
-		       const char *error)
+                       const char *error)
 {
 	struct arena *a = req->arena;
 	struct tv *ctx = tv_map(a);
@@ -45,7 +45,7 @@ static void users_form(struct http_request *req, int status, const struct user *
 
 /* Show a freshly set one-time password, once (this response is not stored). */
 static void users_show_password(struct http_request *req, const char *login, const char *pw,
-				bool created)
+                                bool created)
 {
 	struct arena *a = req->arena;
 	struct tv *ctx = tv_map(a);
@@ -168,7 +168,7 @@ void page_admin_user_active(struct http_request *req)
 		return;
 	}
 	if (!user_set_active(&req->app->db, u.id, active, req->session->user.login, err,
-			     sizeof(err))) {
+	                     sizeof(err))) {
 		users_form(req, 422, &u, false, err);
 		return;
 	}
@@ -184,7 +184,7 @@ void page_admin_user_reset(struct http_request *req)
 		return;
 	char *pw = user_random_password(req->arena);
 	if (!user_set_password(&req->app->db, u.id, pw, true, req->session->user.login, err,
-			       sizeof(err))) {
+	                       sizeof(err))) {
 		users_form(req, 503, &u, false, err);
 		return;
 	}

@@ -34,7 +34,7 @@ static const char *auth_shown_username(struct arena *a, const char *s)
 
 /* Render the login page with an optional error, keeping the username. */
 static void auth_login_page(struct http_request *req, int status, const char *error,
-			    const char *username)
+                            const char *username)
 {
 	struct arena *a = req->arena;
 	struct tv *ctx = tv_map(a);
@@ -48,7 +48,8 @@ static void auth_login_page(struct http_request *req, int status, const char *er
 		tv_set_str(a, ctx, "next", next);
 	if (http_param(req, "kept"))
 		tv_set_str(a, ctx, "notice",
-			   "登录已超时。您刚才提交的内容已保存在服务器上，重新登录后会自动恢复，不会丢失。");
+		           "登录已超时。您刚才提交的内容已保存在服务器上，重新登录后会自动恢复，不"
+		           "会丢失。");
 	else if (http_param(req, "expired"))
 		tv_set_str(a, ctx, "notice", "登录已超时，请重新登录。");
 	else if (http_param(req, "bye"))
@@ -91,7 +92,7 @@ void page_login_submit(struct http_request *req)
 	if (auth_locked(&app->db, key, addr, now)) {
 		log_warn("login refused for %s from %s: locked", key, addr);
 		auth_login_page(req, 429, "登录失败次数过多，已暂时锁定，请 15 分钟后再试。",
-				username);
+		                username);
 		return;
 	}
 	struct user u;
@@ -126,8 +127,8 @@ void page_login_submit(struct http_request *req)
 	const char *resumed = u.must_change ? NULL : entry_resume(req, &u);
 	session_set_cookie(req, token);
 	http_redirect(req, u.must_change ? "/password"
-			   : resumed     ? resumed
-					 : auth_safe_next(http_form(req, "next")));
+	                   : resumed     ? resumed
+	                                 : auth_safe_next(http_form(req, "next")));
 }
 
 /* POST /logout */
@@ -199,7 +200,7 @@ void page_password_submit(struct http_request *req)
 	}
 	char token[AUTH_TOKEN_SIZE], csrf[AUTH_TOKEN_SIZE];
 	if (!auth_session_create(&app->db, u.id, u.login, req->remote_addr, (long long)time(NULL),
-				 NULL, token, csrf)) {
+	                         NULL, token, csrf)) {
 		session_clear_cookie(req);
 		http_redirect(req, "/login?changed=1");
 		return;

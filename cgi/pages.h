@@ -58,6 +58,6 @@ void page_export(struct http_request *req);
 struct export_table;
 /* Answer with a table as a CSV (csv) or XLSX download named ascii_name / name. */
 void export_respond(struct http_request *req, const struct export_table *t, bool csv,
-		    const char *ascii_name, const char *name);
+                    const char *ascii_name, const char *name);
 
 #endif

@@ -66,8 +66,8 @@ static int http_urlenc_status(enum urlenc_status st, const char **why)
 }
 
 /* Parse "a=b; c=d" into cookies (names are kept raw, values unquoted). */
-static int http_parse_cookies(struct http_request *req, const char *h, const struct http_limits *lim,
-			      const char **why)
+static int http_parse_cookies(struct http_request *req, const char *h,
+                              const struct http_limits *lim, const char **why)
 {
 	size_t cap = lim->max_cookies, n = 0;
 	req->cookies = arena_alloc(req->arena, cap * sizeof(*req->cookies));
@@ -107,8 +107,8 @@ static int http_parse_cookies(struct http_request *req, const char *h, const str
 
 /* Read the whole body (at most max_body + 1 bytes, to detect excess). */
 static int http_read_body(struct http_request *req, http_read_fn read, void *rctx,
-			  const struct http_limits *lim, const char *clen, const char **why,
-			  char **body, size_t *body_len)
+                          const struct http_limits *lim, const char *clen, const char **why,
+                          char **body, size_t *body_len)
 {
 	size_t want = lim->max_body + 1;
 	if (clen && *clen) {
@@ -148,7 +148,7 @@ static int http_read_body(struct http_request *req, http_read_fn read, void *rct
 
 /* Fill `req` from the CGI environment and body; 0 or the status to answer. */
 int http_request_parse(struct http_request *req, char **envp, http_read_fn read, void *rctx,
-		       const struct http_limits *lim, const char **why)
+                       const struct http_limits *lim, const char **why)
 {
 	*why = "请求格式不正确。";
 	const char *m = http_env(envp, "REQUEST_METHOD");
@@ -208,7 +208,7 @@ int http_request_parse(struct http_request *req, char **envp, http_read_fn read,
 		char *body = NULL;
 		size_t blen = 0;
 		st = http_read_body(req, read, rctx, lim, http_env(envp, "CONTENT_LENGTH"), why,
-				    &body, &blen);
+		                    &body, &blen);
 		if (st)
 			return st;
 		if (blen > 0) {
@@ -217,10 +217,11 @@ int http_request_parse(struct http_request *req, char **envp, http_read_fn read,
 				*why = "不支持的提交格式。";
 				return 415;
 			}
-			ul.max_fields = lim->max_fields > req->nquery ? lim->max_fields - req->nquery : 1;
-			st = http_urlenc_status(urlenc_parse(req->arena, body, blen, &ul, &req->form,
-							     &req->nform),
-						why);
+			ul.max_fields =
+			    lim->max_fields > req->nquery ? lim->max_fields - req->nquery : 1;
+			st = http_urlenc_status(
+			    urlenc_parse(req->arena, body, blen, &ul, &req->form, &req->nform),
+			    why);
 			if (st)
 				return st;
 			if (!http_names_ok(req->form, req->nform)) {

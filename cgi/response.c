@@ -21,23 +21,40 @@ static const char http_security_headers[] =
 const char *http_status_text(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 204: return "No Content";
-	case 303: return "See Other";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 414: return "URI Too Long";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Content";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Unknown";
+	case 200:
+		return "OK";
+	case 204:
+		return "No Content";
+	case 303:
+		return "See Other";
+	case 304:
+		return "Not Modified";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 414:
+		return "URI Too Long";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Unprocessable Content";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Unknown";
 	}
 }
 
@@ -146,16 +163,26 @@ void http_render(struct http_request *req, int status, const char *name, struct 
 static const char *http_error_message(int status)
 {
 	switch (status) {
-	case 400: return "请求格式不正确，请返回上一页重试。";
-	case 403: return "您没有权限执行此操作，或页面已过期。请刷新页面后重试。";
-	case 404: return "您访问的页面不存在。请检查地址，或从首页重新进入。";
-	case 405: return "此页面不支持该请求方式。";
-	case 413: return "提交的内容过大，请分开多次提交。";
-	case 414: return "请求的地址过长。";
-	case 415: return "不支持的提交格式。";
-	case 429: return "尝试次数过多，请稍后再试。";
-	case 503: return "系统繁忙，请稍后再试。您填写的内容没有丢失，请返回后重新提交。";
-	default: return "系统出现错误，请稍后再试。如果问题持续，请联系管理员。";
+	case 400:
+		return "请求格式不正确，请返回上一页重试。";
+	case 403:
+		return "您没有权限执行此操作，或页面已过期。请刷新页面后重试。";
+	case 404:
+		return "您访问的页面不存在。请检查地址，或从首页重新进入。";
+	case 405:
+		return "此页面不支持该请求方式。";
+	case 413:
+		return "提交的内容过大，请分开多次提交。";
+	case 414:
+		return "请求的地址过长。";
+	case 415:
+		return "不支持的提交格式。";
+	case 429:
+		return "尝试次数过多，请稍后再试。";
+	case 503:
+		return "系统繁忙，请稍后再试。您填写的内容没有丢失，请返回后重新提交。";
+	default:
+		return "系统出现错误，请稍后再试。如果问题持续，请联系管理员。";
 	}
 }
 
@@ -163,16 +190,26 @@ static const char *http_error_message(int status)
 static const char *http_error_title(int status)
 {
 	switch (status) {
-	case 400: return "请求有误";
-	case 403: return "禁止访问";
-	case 404: return "页面不存在";
-	case 405: return "请求方式不允许";
-	case 413: return "内容过大";
-	case 414: return "地址过长";
-	case 415: return "格式不支持";
-	case 429: return "请稍后再试";
-	case 503: return "系统繁忙";
-	default: return "系统错误";
+	case 400:
+		return "请求有误";
+	case 403:
+		return "禁止访问";
+	case 404:
+		return "页面不存在";
+	case 405:
+		return "请求方式不允许";
+	case 413:
+		return "内容过大";
+	case 414:
+		return "地址过长";
+	case 415:
+		return "格式不支持";
+	case 429:
+		return "请稍后再试";
+	case 503:
+		return "系统繁忙";
+	default:
+		return "系统错误";
 	}
 }
 
@@ -210,11 +247,10 @@ void http_response_send(const struct http_request *req, http_write_fn write, voi
 {
 	const struct http_response *res = req->res;
 	char line[256];
-	int n = snprintf(line, sizeof(line),
-			 "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n",
-			 res->status, http_status_text(res->status),
-			 res->content_type ? res->content_type : "text/html; charset=utf-8",
-			 res->body.len);
+	int n = snprintf(
+	    line, sizeof(line), "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n",
+	    res->status, http_status_text(res->status),
+	    res->content_type ? res->content_type : "text/html; charset=utf-8", res->body.len);
 	write(wctx, line, (size_t)n);
 	write(wctx, http_security_headers, sizeof(http_security_headers) - 1);
 	if (!strstr(res->head.data ? res->head.data : "", "Cache-Control:"))

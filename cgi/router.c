@@ -13,7 +13,7 @@
 
 /* Match pattern segments against path segments. */
 bool route_match(const char *pattern, const char *path, struct arena *a, const char **args,
-		 size_t max, size_t *nargs)
+                 size_t max, size_t *nargs)
 {
 	size_t n = 0;
 	const char *p = pattern, *s = path;
@@ -54,7 +54,7 @@ static const char *route_allow(struct arena *a, unsigned methods)
 
 /* Find a route for the request. */
 const struct route *route_find(const struct route *table, struct http_request *req, int *status,
-			       const char **allow)
+                               const char **allow)
 {
 	unsigned allowed = 0;
 	for (const struct route *r = table; r->pattern; r++) {
@@ -114,11 +114,11 @@ static bool route_keep_post(struct http_request *req)
 		buf_urlencode(&body, p->value, p->value_len);
 	}
 	bool ok = entry_pending_add(&req->app->db, req->expired_user_id, req->path,
-				    body.data ? body.data : "", (long long)time(NULL));
+	                            body.data ? body.data : "", (long long)time(NULL));
 	buf_free(&body);
 	if (ok)
 		log_info("%s: kept a save posted after the session of user %lld expired", req->path,
-			 req->expired_user_id);
+		         req->expired_user_id);
 	return ok;
 }
 
@@ -166,10 +166,11 @@ void route_dispatch(struct http_request *req)
 		}
 	}
 	if (req->method == HTTP_POST) {
-		bool ok = session_origin_ok(req) && ((r->flags & ROUTE_NO_CSRF) || session_csrf_ok(req));
+		bool ok =
+		    session_origin_ok(req) && ((r->flags & ROUTE_NO_CSRF) || session_csrf_ok(req));
 		if (!ok) {
-			log_warn("%s %s refused: CSRF/Origin check failed (origin %s)", req->method_name,
-				 req->path, req->origin ? req->origin : "-");
+			log_warn("%s %s refused: CSRF/Origin check failed (origin %s)",
+			         req->method_name, req->path, req->origin ? req->origin : "-");
 			http_error(req, 403, NULL);
 			return;
 		}

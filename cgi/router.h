@@ -53,13 +53,13 @@ extern const struct route route_table[];
 /* Match `path` against one pattern; on success store up to `max` segment
  * values in args (arena copies) and their count in *nargs. */
 bool route_match(const char *pattern, const char *path, struct arena *a, const char **args,
-		 size_t max, size_t *nargs);
+                 size_t max, size_t *nargs);
 
 /* Find the route for method and path in `table`. Returns it, or NULL with
  * *status set to 404 (no pattern matches) or 405 (a pattern matches but not
  * the method; *allow then names the allowed methods, e.g. "GET, HEAD"). */
 const struct route *route_find(const struct route *table, struct http_request *req, int *status,
-			       const char **allow);
+                               const char **allow);
 
 /* Find the route and run it: method, role and CSRF are checked here, before
  * any handler. */

@@ -25,8 +25,8 @@ void session_load(struct http_request *req)
 		return;
 	struct auth_session *s = arena_alloc(req->arena, sizeof(*s));
 	int rc = auth_session_lookup(&app->db, req->arena, token, (long long)time(NULL),
-				     (long long)app->cfg.session_idle_min * 60,
-				     (long long)app->cfg.session_max_hours * 3600, s);
+	                             (long long)app->cfg.session_idle_min * 60,
+	                             (long long)app->cfg.session_max_hours * 3600, s);
 	if (rc == 1) {
 		req->session = s;
 	} else if (rc == 2) {
@@ -40,8 +40,8 @@ void session_set_cookie(struct http_request *req, const char *token)
 {
 	bool secure = config_cookie_secure(&req->app->cfg);
 	http_header(req->res, "Set-Cookie",
-		    arena_printf(req->arena, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s",
-				 session_cookie_name(req->app), token, secure ? "; Secure" : ""));
+	            arena_printf(req->arena, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s",
+	                         session_cookie_name(req->app), token, secure ? "; Secure" : ""));
 }
 
 /* Expire the cookie in the browser. */
@@ -49,8 +49,8 @@ void session_clear_cookie(struct http_request *req)
 {
 	bool secure = config_cookie_secure(&req->app->cfg);
 	http_header(req->res, "Set-Cookie",
-		    arena_printf(req->arena, "%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s",
-				 session_cookie_name(req->app), secure ? "; Secure" : ""));
+	            arena_printf(req->arena, "%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s",
+	                         session_cookie_name(req->app), secure ? "; Secure" : ""));
 }
 
 /* Length of the scheme://host[:port] part of a URL. */

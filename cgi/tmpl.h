@@ -76,7 +76,7 @@ struct tmpl_set *tmpl_load_dir(const char *dir, char *err, size_t errlen);
  * tmpl_load_dir). tmpl_add returns false and fills `err` on a parse error. */
 struct tmpl_set *tmpl_set_new(void);
 bool tmpl_add(struct tmpl_set *set, const char *name, const char *text, size_t len, char *err,
-	      size_t errlen);
+              size_t errlen);
 
 /* True when the set holds a template of that name. */
 bool tmpl_has(const struct tmpl_set *set, const char *name);
@@ -86,7 +86,7 @@ bool tmpl_has(const struct tmpl_set *set, const char *name);
  * text). Missing names render as empty; missing partials render as empty.
  * Returns false when `name` is not in the set. `scratch` holds temporaries. */
 bool tmpl_render(const struct tmpl_set *set, const char *name, const struct tv *ctx,
-		 struct arena *scratch, struct buf *out);
+                 struct arena *scratch, struct buf *out);
 
 void tmpl_set_free(struct tmpl_set *set);
 

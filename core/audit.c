@@ -5,7 +5,7 @@
 
 /* Insert one audit row. */
 bool audit_log(struct db *db, const char *actor, const char *action, const char *object,
-	       const char *detail)
+               const char *detail)
 {
 	sqlite3_stmt *st =
 	    db_prep(db, "INSERT INTO audit(actor, action, object, detail) VALUES (?1, ?2, ?3, ?4)");

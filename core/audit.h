@@ -11,6 +11,6 @@
  * `detail` (JSON text or a reason, may be NULL). Must be called inside the
  * write transaction of the change it records. */
 bool audit_log(struct db *db, const char *actor, const char *action, const char *object,
-	       const char *detail);
+               const char *detail);
 
 #endif

@@ -14,7 +14,7 @@ void auth_new_token(char out[AUTH_TOKEN_SIZE])
 	unsigned char raw[32];
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2base64(out, AUTH_TOKEN_SIZE, raw, sizeof(raw),
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof(raw));
 }
 
@@ -24,9 +24,8 @@ bool auth_token_wellformed(const char *s)
 	size_t n = 0;
 	for (; s[n]; n++) {
 		char c = s[n];
-		if (n >= AUTH_TOKEN_LEN ||
-		    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_'))
+		if (n >= AUTH_TOKEN_LEN || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		                             (c >= '0' && c <= '9') || c == '-' || c == '_'))
 			return false;
 	}
 	return n == AUTH_TOKEN_LEN;
@@ -36,7 +35,7 @@ bool auth_token_wellformed(const char *s)
 void auth_token_hash(const char *token, unsigned char out[AUTH_HASH_SIZE])
 {
 	crypto_generichash(out, AUTH_HASH_SIZE, (const unsigned char *)token, strlen(token), NULL,
-			   0);
+	                   0);
 }
 
 /* Constant-time comparison of two well-formed tokens. */
@@ -63,8 +62,8 @@ static bool auth_delete_token(struct db *db, const char *token)
 
 /* Create a session, rotating out the old one. */
 bool auth_session_create(struct db *db, long long user_id, const char *login, const char *addr,
-			 long long now, const char *old_token, char token[AUTH_TOKEN_SIZE],
-			 char csrf[AUTH_TOKEN_SIZE])
+                         long long now, const char *old_token, char token[AUTH_TOKEN_SIZE],
+                         char csrf[AUTH_TOKEN_SIZE])
 {
 	unsigned char h[AUTH_HASH_SIZE];
 	auth_new_token(token);
@@ -75,7 +74,7 @@ bool auth_session_create(struct db *db, long long user_id, const char *login, co
 	if (old_token && auth_token_wellformed(old_token) && !auth_delete_token(db, old_token))
 		goto fail;
 	sqlite3_stmt *st = db_prep(db, "INSERT INTO session(token_hash, user_id, csrf, created_at,"
-				       " last_seen, remote_addr) VALUES (?1, ?2, ?3, ?4, ?4, ?5)");
+	                               " last_seen, remote_addr) VALUES (?1, ?2, ?3, ?4, ?4, ?5)");
 	if (!st)
 		goto fail;
 	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_TRANSIENT);
@@ -115,7 +114,7 @@ fail:
  * token) for a day, so that a save posted with the old cookie can be kept for
  * the user. A deactivated user's session leaves no tombstone. */
 static void auth_expire(struct db *db, const unsigned char *h, const struct auth_session *s,
-			long long now, bool tombstone)
+                        long long now, bool tombstone)
 {
 	if (!db_begin_write(db))
 		return;
@@ -129,7 +128,7 @@ static void auth_expire(struct db *db, const unsigned char *h, const struct auth
 		goto fail;
 	if (tombstone) {
 		st = db_prep(db, "INSERT OR REPLACE INTO session_expired(token_hash, user_id, csrf,"
-				 " expired_at) VALUES (?1, ?2, ?3, ?4)");
+		                 " expired_at) VALUES (?1, ?2, ?3, ?4)");
 		if (!st)
 			goto fail;
 		sqlite3_bind_blob(st, 1, h, AUTH_HASH_SIZE, SQLITE_TRANSIENT);
@@ -151,11 +150,12 @@ fail:
 /* The tombstone of a session that expired within AUTH_EXPIRED_KEEP_S: 2 with
  * out->user.id and out->csrf set, else 0 (-1 on error). */
 static int auth_session_expired(struct db *db, struct arena *a, const unsigned char *h,
-				long long now, struct auth_session *out)
+                                long long now, struct auth_session *out)
 {
-	sqlite3_stmt *st = db_prep(db, "SELECT x.user_id, x.csrf FROM session_expired x"
-				       " JOIN user u ON u.id = x.user_id"
-				       " WHERE x.token_hash = ?1 AND x.expired_at >= ?2 AND u.active");
+	sqlite3_stmt *st =
+	    db_prep(db, "SELECT x.user_id, x.csrf FROM session_expired x"
+	                " JOIN user u ON u.id = x.user_id"
+	                " WHERE x.token_hash = ?1 AND x.expired_at >= ?2 AND u.active");
 	if (!st)
 		return -1;
 	sqlite3_bind_blob(st, 1, h, AUTH_HASH_SIZE, SQLITE_TRANSIENT);
@@ -172,7 +172,7 @@ static int auth_session_expired(struct db *db, struct arena *a, const unsigned c
 
 /* Look up and validate a session. */
 int auth_session_lookup(struct db *db, struct arena *a, const char *token, long long now,
-			long long idle_s, long long max_s, struct auth_session *out)
+                        long long idle_s, long long max_s, struct auth_session *out)
 {
 	if (!token || !auth_token_wellformed(token))
 		return 0;
@@ -180,9 +180,9 @@ int auth_session_lookup(struct db *db, struct arena *a, const char *token, long 
 	auth_token_hash(token, h);
 	sqlite3_stmt *st = db_prep(
 	    db, "SELECT u.id, u.login, u.display_name, u.role, u.org_unit_id, u.must_change,"
-		" u.active, o.code, o.name, o.kind, s.csrf, s.created_at, s.last_seen"
-		" FROM session s JOIN user u ON u.id = s.user_id"
-		" JOIN org_unit o ON o.id = u.org_unit_id WHERE s.token_hash = ?1");
+	        " u.active, o.code, o.name, o.kind, s.csrf, s.created_at, s.last_seen"
+	        " FROM session s JOIN user u ON u.id = s.user_id"
+	        " JOIN org_unit o ON o.id = u.org_unit_id WHERE s.token_hash = ?1");
 	if (!st)
 		return -1;
 	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_TRANSIENT);
@@ -274,7 +274,8 @@ void auth_login_failed(struct db *db, const char *login, const char *addr, long 
 		addr = "";
 	if (!db_begin_write(db))
 		return;
-	sqlite3_stmt *st = db_prep(db, "INSERT INTO login_failure(login, addr, at) VALUES (?1, ?2, ?3)");
+	sqlite3_stmt *st =
+	    db_prep(db, "INSERT INTO login_failure(login, addr, at) VALUES (?1, ?2, ?3)");
 	if (!st)
 		goto fail;
 	db_bind_text(st, 1, login, -1);
@@ -285,7 +286,7 @@ void auth_login_failed(struct db *db, const char *login, const char *addr, long 
 	if (rc != SQLITE_DONE)
 		goto fail;
 	st = db_prep(db, "SELECT (SELECT count(*) FROM login_failure WHERE login = ?1 AND at > ?3),"
-			 " (SELECT count(*) FROM login_failure WHERE addr = ?2 AND at > ?3)");
+	                 " (SELECT count(*) FROM login_failure WHERE addr = ?2 AND at > ?3)");
 	if (!st)
 		goto fail;
 	db_bind_text(st, 1, login, -1);
@@ -304,7 +305,7 @@ void auth_login_failed(struct db *db, const char *login, const char *addr, long 
 		char key[128];
 		snprintf(key, sizeof(key), i == 0 ? "login:%s" : "addr:%s", i == 0 ? login : addr);
 		st = db_prep(db, "INSERT INTO login_lock(key, until) VALUES (?1, ?2)"
-				 " ON CONFLICT(key) DO UPDATE SET until = excluded.until");
+		                 " ON CONFLICT(key) DO UPDATE SET until = excluded.until");
 		if (!st)
 			goto fail;
 		db_bind_text(st, 1, key, -1);

@@ -45,15 +45,15 @@ struct auth_session {
  * If `old_token` is given, that session is deleted in the same transaction
  * (rotation at login). */
 bool auth_session_create(struct db *db, long long user_id, const char *login, const char *addr,
-			 long long now, const char *old_token, char token[AUTH_TOKEN_SIZE],
-			 char csrf[AUTH_TOKEN_SIZE]);
+                         long long now, const char *old_token, char token[AUTH_TOKEN_SIZE],
+                         char csrf[AUTH_TOKEN_SIZE]);
 
 /* Find the session of a token. Returns 1 valid (last_seen refreshed when older
  * than a minute); 2 expired (idle or absolute; the row is deleted, a tombstone
  * kept) within AUTH_EXPIRED_KEEP_S, with only out->user.id and out->csrf set:
  * NOT a login; 0 none, or the user deactivated; -1 on database error. */
 int auth_session_lookup(struct db *db, struct arena *a, const char *token, long long now,
-			long long idle_s, long long max_s, struct auth_session *out);
+                        long long idle_s, long long max_s, struct auth_session *out);
 
 /* Delete the session of a token (logout), with an audit row. */
 bool auth_session_delete(struct db *db, const char *token, const char *login);

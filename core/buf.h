@@ -13,7 +13,10 @@ struct buf {
 	size_t cap;
 };
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT                                                                                   \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 /* Append `n` bytes. Aborts on out-of-memory. */
 void buf_append(struct buf *b, const void *p, size_t n);

@@ -71,8 +71,8 @@ static int config_handler(void *user, const char *section, const char *name, con
 		ok = config_path(p, c->database, value);
 	else if (strcmp(name, "socket") == 0)
 		ok = strchr(value, '/') ? config_path(p, c->socket, value)
-					: snprintf(c->socket, sizeof(c->socket), "%s", value) <
-					      (int)sizeof(c->socket);
+		                        : snprintf(c->socket, sizeof(c->socket), "%s", value) <
+		                              (int)sizeof(c->socket);
 	else if (strcmp(name, "socket_mode") == 0)
 		ok = config_int(value, 8, 0, 0777, &c->socket_mode);
 	else if (strcmp(name, "workers") == 0)

@@ -17,20 +17,20 @@ struct db_slot {
 bool db_open(struct db *db, const char *path, int busy_timeout_ms, char *err, size_t errlen)
 {
 	memset(db, 0, sizeof(*db));
-	int rc = sqlite3_open_v2(path, &db->h,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-				 NULL);
+	int rc = sqlite3_open_v2(
+	    path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: cannot open database: %s", path,
-			 db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+		         db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
 		goto fail;
 	}
 	sqlite3_extended_result_codes(db->h, 1);
 	sqlite3_busy_timeout(db->h, busy_timeout_ms);
 	if (!db_exec(db, "PRAGMA journal_mode=WAL") || !db_exec(db, "PRAGMA foreign_keys=ON") ||
-	    !db_exec(db, "PRAGMA synchronous=NORMAL") || !db_exec(db, "PRAGMA trusted_schema=OFF")) {
+	    !db_exec(db, "PRAGMA synchronous=NORMAL") ||
+	    !db_exec(db, "PRAGMA trusted_schema=OFF")) {
 		snprintf(err, errlen, "%s: cannot set up database: %s", path,
-			 sqlite3_errmsg(db->h));
+		         sqlite3_errmsg(db->h));
 		goto fail;
 	}
 	return true;
@@ -152,7 +152,7 @@ bool db_begin_write_at(struct db *db, const char *file, int line)
 {
 	if (!db_exec(db, "BEGIN IMMEDIATE")) {
 		log_error("cannot begin write transaction at %s:%d (held since %s:%d)", file, line,
-			  db->tx_file ? db->tx_file : "-", db->tx_line);
+		          db->tx_file ? db->tx_file : "-", db->tx_line);
 		return false;
 	}
 	db->tx_file = file;

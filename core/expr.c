@@ -102,7 +102,7 @@ static size_t column_of(const char *s, size_t off)
 
 /* Record the first error at byte offset `off` ("column N: message"). */
 __attribute__((format(printf, 3, 4))) static void fail_at(struct parser *p, size_t off,
-							  const char *fmt, ...)
+                                                          const char *fmt, ...)
 {
 	if (p->failed)
 		return;
@@ -165,7 +165,7 @@ static void lex_number(struct parser *p, struct token *t)
 			i++;
 		if (i == frac) {
 			fail_at(p, p->pos, "malformed number '%.*s' (write 5 or 5.0, not 5.)",
-				(int)(i - p->pos), s + p->pos);
+			        (int)(i - p->pos), s + p->pos);
 			return;
 		}
 	}
@@ -208,7 +208,7 @@ static void lex_name(struct parser *p, struct token *t)
 	size_t len = i - p->pos;
 	if (upper) {
 		fail_at(p, p->pos, "'%.*s': names and keywords are lowercase",
-			(int)(len > 64 ? 64 : len), s + p->pos);
+		        (int)(len > 64 ? 64 : len), s + p->pos);
 		return;
 	}
 	if (len > EXPR_MAX_NAME) {
@@ -322,7 +322,7 @@ static void fail_unexpected(struct parser *p)
 		fail_at(p, t->pos, "unexpected end of expression");
 	else
 		fail_at(p, t->pos, "unexpected '%.*s'", (int)(t->len > 64 ? 64 : t->len),
-			p->src + t->pos);
+		        p->src + t->pos);
 }
 
 /* Append one instruction; false (and an error at `pos`) past EXPR_MAX_NODES. */
@@ -346,7 +346,7 @@ static bool enter(struct parser *p, size_t pos)
 {
 	if (++p->depth > EXPR_MAX_DEPTH) {
 		fail_at(p, pos, "expression nested too deeply (more than %d levels)",
-			EXPR_MAX_DEPTH);
+		        EXPR_MAX_DEPTH);
 		return false;
 	}
 	return true;
@@ -370,11 +370,11 @@ static void parse_call(struct parser *p, const struct token *name)
 {
 	size_t fi = 0, nf = sizeof(functions) / sizeof(functions[0]);
 	while (fi < nf && !(strlen(functions[fi].name) == name->len &&
-			    memcmp(functions[fi].name, p->src + name->pos, name->len) == 0))
+	                    memcmp(functions[fi].name, p->src + name->pos, name->len) == 0))
 		fi++;
 	if (fi == nf) {
 		fail_at(p, name->pos, "unknown function '%.*s'", (int)name->len,
-			p->src + name->pos);
+		        p->src + name->pos);
 		return;
 	}
 	const char *fn = functions[fi].name;
@@ -392,7 +392,7 @@ static void parse_call(struct parser *p, const struct token *name)
 				fail_at(p, p->tok.pos, "%s() takes exactly one argument", fn);
 			else
 				fail_at(p, p->tok.pos, "%s() takes at most %d arguments", fn,
-					functions[fi].max_args);
+				        functions[fi].max_args);
 			return;
 		}
 		parse_or(p);
@@ -601,7 +601,7 @@ static bool op_is_boolean(uint8_t op)
 /* Parse and resolve `src` into postfix code in `a` (see expr.h). The parser
  * state (about 10 KB) lives on the stack; the arena gets one allocation. */
 struct expr *expr_parse(struct arena *a, const char *src, expr_resolve_fn resolve, void *rctx,
-			char *err, size_t errlen)
+                        char *err, size_t errlen)
 {
 	struct parser ps;
 	struct parser *p = &ps;
@@ -616,8 +616,8 @@ struct expr *expr_parse(struct arena *a, const char *src, expr_resolve_fn resolv
 	while (p->srclen <= EXPR_MAX_SOURCE && p->src[p->srclen])
 		p->srclen++;
 	if (p->srclen > EXPR_MAX_SOURCE) {
-		fail_at(p, EXPR_MAX_SOURCE,
-			"expression too long (more than %d characters)", EXPR_MAX_SOURCE);
+		fail_at(p, EXPR_MAX_SOURCE, "expression too long (more than %d characters)",
+		        EXPR_MAX_SOURCE);
 		return NULL;
 	}
 	next(p);

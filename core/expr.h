@@ -65,7 +65,7 @@ typedef int (*expr_resolve_fn)(void *ctx, const char *name);
  * with the 1-based column (in characters) into err (when errlen > 0), e.g.
  * "column 7: unknown field 'pri_studnts'" or "column 3: expected ')'". */
 struct expr *expr_parse(struct arena *a, const char *src, expr_resolve_fn resolve, void *rctx,
-			char *err, size_t errlen);
+                        char *err, size_t errlen);
 
 /* The distinct slots the expression reads, in order of first appearance (for
  * "which fields does this rule concern"). Writes up to `max` of them into

@@ -11,7 +11,7 @@
 #include "form_internal.h"
 
 const struct form_stage_info form_stage_table[FORM_NSTAGES] = {
-    {ST_KG, "kg", "学前"},  {ST_PRI, "pri", "小学"}, {ST_JUN, "jun", "初中"},
+    {ST_KG, "kg", "学前"},   {ST_PRI, "pri", "小学"}, {ST_JUN, "jun", "初中"},
     {ST_SEN, "sen", "高中"}, {ST_VOC, "voc", "中职"}, {ST_SPE, "spe", "特教"},
 };
 
@@ -189,7 +189,8 @@ const struct form_def *form_field_form(const struct form_set *set, const struct 
 /* Whether c is a character of a name. */
 static bool is_name_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_';
 }
 
 /* Replace the s_ of every whole name that starts with it. */
@@ -199,7 +200,7 @@ bool form_expand_stage(const char *src, const char *prefix, char *out, size_t ou
 	*n = 0;
 	for (size_t i = 0; src[i]; i++) {
 		bool start = src[i] == 's' && src[i + 1] == '_' && is_name_char(src[i + 2]) &&
-			     (i == 0 || !is_name_char(src[i - 1]));
+		             (i == 0 || !is_name_char(src[i - 1]));
 		if (start)
 			(*n)++;
 		if (start && prefix) {
@@ -286,8 +287,8 @@ static bool store_fail(char *err, size_t errlen, const struct form_entry *e, con
 	va_end(ap);
 	if (err && errlen) {
 		if (e)
-			snprintf(err, errlen, "%s: form %s: %s; nothing was stored", e->fname, e->def.code,
-				 msg);
+			snprintf(err, errlen, "%s: form %s: %s; nothing was stored", e->fname,
+			         e->def.code, msg);
 		else
 			snprintf(err, errlen, "%s; nothing was stored", msg);
 	}
@@ -296,8 +297,8 @@ static bool store_fail(char *err, size_t errlen, const struct form_entry *e, con
 
 /* Compare form i with its stored row: refuse a lower edition or dropping a
  * field that has values; *same when the stored definition is identical. */
-static bool store_check(struct db *db, const struct form_set *set, size_t i, bool *same,
-			char *err, size_t errlen)
+static bool store_check(struct db *db, const struct form_set *set, size_t i, bool *same, char *err,
+                        size_t errlen)
 {
 	const struct form_entry *e = set->forms[i];
 	*same = false;
@@ -311,8 +312,8 @@ static bool store_check(struct db *db, const struct form_set *set, size_t i, boo
 		if (e->def.edition < stored) {
 			db_done(st);
 			return store_fail(err, errlen, e,
-					  "edition %d is lower than the stored edition %lld",
-					  e->def.edition, stored);
+			                  "edition %d is lower than the stored edition %lld",
+			                  e->def.edition, stored);
 		}
 		*same = e->def.edition == stored && strcmp(db_text(st, 1), e->def.json) == 0;
 	} else if (rc != SQLITE_DONE) {
@@ -323,8 +324,9 @@ static bool store_check(struct db *db, const struct form_set *set, size_t i, boo
 	if (*same)
 		return true;
 
-	st = db_prep(db, "SELECT DISTINCT v.field_code FROM value v JOIN field f ON f.code = v.field_code"
-			 " WHERE f.form_code = ?1 ORDER BY 1");
+	st = db_prep(
+	    db, "SELECT DISTINCT v.field_code FROM value v JOIN field f ON f.code = v.field_code"
+	        " WHERE f.form_code = ?1 ORDER BY 1");
 	if (!st)
 		return store_fail(err, errlen, e, "database error: %s", sqlite3_errmsg(db->h));
 	db_bind_text(st, 1, e->def.code, -1);
@@ -332,9 +334,10 @@ static bool store_check(struct db *db, const struct form_set *set, size_t i, boo
 		const char *code = db_text(st, 0);
 		int slot = form_slot_lookup(set, code, strlen(code));
 		if (slot < 0 || set->owner[slot] != (int)i) {
-			store_fail(err, errlen, e,
-				   "field %s has stored values and is not in edition %d of the form",
-				   code, e->def.edition);
+			store_fail(
+			    err, errlen, e,
+			    "field %s has stored values and is not in edition %d of the form", code,
+			    e->def.edition);
 			db_done(st);
 			return false;
 		}
@@ -350,9 +353,9 @@ static bool store_form_row(struct db *db, const struct form_entry *e, char *err,
 {
 	sqlite3_stmt *st = db_prep(
 	    db, "INSERT INTO form(code, name, edition, definition) VALUES (?1, ?2, ?3, ?4)"
-		" ON CONFLICT(code) DO UPDATE SET name = excluded.name, edition = excluded.edition,"
-		" definition = excluded.definition,"
-		" loaded_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')");
+	        " ON CONFLICT(code) DO UPDATE SET name = excluded.name, edition = excluded.edition,"
+	        " definition = excluded.definition,"
+	        " loaded_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')");
 	if (!st)
 		return store_fail(err, errlen, e, "database error: %s", sqlite3_errmsg(db->h));
 	db_bind_text(st, 1, e->def.code, -1);
@@ -362,7 +365,8 @@ static bool store_form_row(struct db *db, const struct form_entry *e, char *err,
 	int rc = sqlite3_step(st);
 	db_done(st);
 	if (rc != SQLITE_DONE)
-		return store_fail(err, errlen, e, "cannot store the form: %s", sqlite3_errmsg(db->h));
+		return store_fail(err, errlen, e, "cannot store the form: %s",
+		                  sqlite3_errmsg(db->h));
 	st = db_prep(db, "DELETE FROM field WHERE form_code = ?1");
 	if (!st)
 		return store_fail(err, errlen, e, "database error: %s", sqlite3_errmsg(db->h));
@@ -371,13 +375,13 @@ static bool store_form_row(struct db *db, const struct form_entry *e, char *err,
 	db_done(st);
 	if (rc != SQLITE_DONE)
 		return store_fail(err, errlen, e, "cannot delete the old fields: %s",
-				  sqlite3_errmsg(db->h));
+		                  sqlite3_errmsg(db->h));
 	return true;
 }
 
 /* Explain a field insert that hit the primary key: the code belongs to another stored form. */
 static bool store_dup_field(struct db *db, const struct form_entry *e, const char *code, char *err,
-			    size_t errlen)
+                            size_t errlen)
 {
 	char owner[64] = "another form";
 	sqlite3_stmt *st = db_prep(db, "SELECT form_code FROM field WHERE code = ?1");
@@ -388,9 +392,9 @@ static bool store_dup_field(struct db *db, const struct form_entry *e, const cha
 		db_done(st);
 	}
 	return store_fail(err, errlen, e,
-			  "field %s: already a field of the stored %s (field codes are unique "
-			  "across forms)",
-			  code, owner);
+	                  "field %s: already a field of the stored %s (field codes are unique "
+	                  "across forms)",
+	                  code, owner);
 }
 
 /* Insert the field rows of e (code, form, label, type, decimals, stage, position). */
@@ -398,10 +402,12 @@ static bool store_fields(struct db *db, const struct form_entry *e, char *err, s
 {
 	for (size_t i = 0; i < e->def.nfields; i++) {
 		const struct form_field *f = e->def.fields[i];
-		sqlite3_stmt *st = db_prep(db, "INSERT INTO field(code, form_code, label, type, decimals,"
-					       " stage, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+		sqlite3_stmt *st =
+		    db_prep(db, "INSERT INTO field(code, form_code, label, type, decimals,"
+		                " stage, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 		if (!st)
-			return store_fail(err, errlen, e, "database error: %s", sqlite3_errmsg(db->h));
+			return store_fail(err, errlen, e, "database error: %s",
+			                  sqlite3_errmsg(db->h));
 		db_bind_text(st, 1, f->code, -1);
 		db_bind_text(st, 2, e->def.code, -1);
 		db_bind_text(st, 3, f->label, -1);
@@ -417,7 +423,7 @@ static bool store_fields(struct db *db, const struct form_entry *e, char *err, s
 		if (xrc == SQLITE_CONSTRAINT_PRIMARYKEY)
 			return store_dup_field(db, e, f->code, err, errlen);
 		return store_fail(err, errlen, e, "field %s: cannot store: %s", f->code,
-				  sqlite3_errmsg(db->h));
+		                  sqlite3_errmsg(db->h));
 	}
 	return true;
 }
@@ -425,12 +431,13 @@ static bool store_fields(struct db *db, const struct form_entry *e, char *err, s
 /* Store every form of a finished set in one transaction (see form.h). A form
  * whose stored edition and definition are identical is left as it is. */
 bool form_store(struct db *db, const struct form_set *set, const char *actor, char *err,
-		size_t errlen)
+                size_t errlen)
 {
 	bool ok = false, in_tx = false;
 	bool *same = NULL;
 	if (!set || !set->finished)
-		return store_fail(err, errlen, NULL, "the form set is not checked (form_set_finish)");
+		return store_fail(err, errlen, NULL,
+		                  "the form set is not checked (form_set_finish)");
 	same = calloc(set->nforms + 1, sizeof(*same));
 	if (!same)
 		return store_fail(err, errlen, NULL, "out of memory");
@@ -465,13 +472,14 @@ bool form_store(struct db *db, const struct form_set *set, const char *actor, ch
 		}
 	}
 	if (!db_exec(db, "UPDATE setting SET value = CAST(value AS INTEGER) + 1"
-			 " WHERE key = 'forms_generation'")) {
+	                 " WHERE key = 'forms_generation'")) {
 		store_fail(err, errlen, NULL, "database error: %s", sqlite3_errmsg(db->h));
 		goto out;
 	}
 	in_tx = false;
 	if (!db_commit(db)) {
-		store_fail(err, errlen, NULL, "cannot commit the forms (a value refers to a dropped field?)");
+		store_fail(err, errlen, NULL,
+		           "cannot commit the forms (a value refers to a dropped field?)");
 		goto out;
 	}
 	ok = true;
@@ -500,8 +508,8 @@ struct form_set *form_set_load_db(struct db *db, char *err, size_t errlen)
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *text = db_text(st, 0);
-		if (!form_set_add_json(set, text, (size_t)sqlite3_column_bytes(st, 0), "database", err,
-				       errlen))
+		if (!form_set_add_json(set, text, (size_t)sqlite3_column_bytes(st, 0), "database",
+		                       err, errlen))
 			goto out;
 	}
 	if (rc != SQLITE_DONE) {

@@ -27,18 +27,18 @@ struct form_field {
 	const char *unit;  /* or NULL */
 	const char *help;  /* or NULL */
 	enum form_type type;
-	int decimals;      /* FT_DECIMAL */
-	double min, max;   /* numbers */
-	int max_length;    /* FT_TEXT, characters */
+	int decimals;    /* FT_DECIMAL */
+	double min, max; /* numbers */
+	int max_length;  /* FT_TEXT, characters */
 	const struct form_choice *choices;
 	size_t nchoices;
 	bool required;
-	unsigned stage;          /* the grid row's stage bit, 0 for plain fields */
-	unsigned stages;         /* applies only to schools with one of these stages; 0 = all */
+	unsigned stage;  /* the grid row's stage bit, 0 for plain fields */
+	unsigned stages; /* applies only to schools with one of these stages; 0 = all */
 	const char *const *school_types; /* applies only to these 办学类型; NULL = all */
 	size_t nschool_types;
-	int section;             /* index into the form's sections */
-	int column;              /* grid column index, -1 for plain fields */
+	int section; /* index into the form's sections */
+	int column;  /* grid column index, -1 for plain fields */
 };
 
 struct form_section {
@@ -46,7 +46,7 @@ struct form_section {
 	const char *title;
 	const char *help;
 	bool grid;
-	unsigned rows;                       /* grid: candidate stage bits */
+	unsigned rows;                           /* grid: candidate stage bits */
 	const struct form_field *const *columns; /* grid: column prototypes (label, unit, help) */
 	size_t ncolumns;
 };
@@ -89,7 +89,7 @@ struct form_set *form_set_new(void);
  * false on the first one. Field codes must be unique across the set; a form
  * code already in the set is an error. Rules are checked by form_set_finish. */
 bool form_set_add_json(struct form_set *set, const char *json, size_t len, const char *fname,
-		       char *err, size_t errlen);
+                       char *err, size_t errlen);
 
 /* Compile every rule of every form against the set's field table (cross-form
  * references allowed), expanding per-stage rules. Call once after the last
@@ -101,7 +101,7 @@ bool form_set_finish(struct form_set *set, char *err, size_t errlen);
  * refused when lower; its field rows are rewritten. Refuses to drop a field
  * code that has stored values. Returns false with a message. */
 bool form_store(struct db *db, const struct form_set *set, const char *actor, char *err,
-		size_t errlen);
+                size_t errlen);
 
 /* Load every stored form into a new set (parsed and finished). NULL with a message on error. */
 struct form_set *form_set_load_db(struct db *db, char *err, size_t errlen);

@@ -18,7 +18,7 @@
 #define MAX_RULE_CODE 48
 #define MAX_CHOICES 200
 #define MAX_RULE_FIELDS 64
-#define ALL_STAGES 0x3fu /* ST_KG | ... | ST_SPE */
+#define ALL_STAGES 0x3fu                 /* ST_KG | ... | ST_SPE */
 #define MAX_EXACT_INT 9007199254740992.0 /* 2^53: integers beyond are not exact doubles */
 
 /* A check in progress: the set being filled and where we are, for messages. */
@@ -46,8 +46,8 @@ static bool ck_fail(struct ck *c, const char *fmt, ...)
 	va_end(ap);
 	if (c->err && c->errlen)
 		snprintf(c->err, c->errlen, "%s: %s%s%s%s%s%s", c->fname, c->form ? "form " : "",
-			 c->form ? c->form : "", c->form ? ": " : "", c->where,
-			 c->where[0] ? ": " : "", msg);
+		         c->form ? c->form : "", c->form ? ": " : "", c->where,
+		         c->where[0] ? ": " : "", msg);
 	return false;
 }
 
@@ -71,11 +71,11 @@ static const char *show(char *buf, size_t n, const char *s)
 	size_t o = 0, i = 0;
 	while (s[i]) {
 		unsigned char ch = (unsigned char)s[i];
-		size_t len = ch < 0x80			 ? 1
-			     : ch >= 0xc2 && ch <= 0xdf ? 2
-			     : ch >= 0xe0 && ch <= 0xef ? 3
-			     : ch >= 0xf0 && ch <= 0xf4 ? 4
-							 : 0;
+		size_t len = ch < 0x80                  ? 1
+		             : ch >= 0xc2 && ch <= 0xdf ? 2
+		             : ch >= 0xe0 && ch <= 0xef ? 3
+		             : ch >= 0xf0 && ch <= 0xf4 ? 4
+		                                        : 0;
 		size_t k = 1;
 		while (k < len && ((unsigned char)s[i + k] & 0xc0) == 0x80)
 			k++;
@@ -182,7 +182,7 @@ static bool ck_keys(struct ck *c, json_t *obj, const char *const *allowed, size_
 /* Read a text member into the arena: non-blank, no control characters, at most
  * maxchars characters; *out stays NULL when it is absent and not required. */
 static bool ck_text(struct ck *c, json_t *obj, const char *key, bool required, long maxchars,
-		    bool para, const char **out)
+                    bool para, const char **out)
 {
 	json_t *v = json_object_get(obj, key);
 	*out = NULL;
@@ -215,15 +215,15 @@ static bool ck_code(struct ck *c, json_t *obj, const char *key, size_t max, cons
 		return ck_fail(c, "'%s' must be a string", key);
 	const char *s = json_string_value(v);
 	if (strlen(s) != json_string_length(v) || !code_syntax(s, max))
-		return ck_fail(c, "bad %s '%s': want [a-z][a-z0-9_]* of at most %zu characters", key,
-			       show(b, sizeof(b), s), max);
+		return ck_fail(c, "bad %s '%s': want [a-z][a-z0-9_]* of at most %zu characters",
+		               key, show(b, sizeof(b), s), max);
 	*out = arena_strdup(c->a, s);
 	return true;
 }
 
 /* Read an optional integer member in lo..hi (a JSON integer, not 1.0). */
 static bool ck_int(struct ck *c, json_t *obj, const char *key, long long lo, long long hi,
-		   bool *present, long long *out)
+                   bool *present, long long *out)
 {
 	json_t *v = json_object_get(obj, key);
 	*present = v != NULL;
@@ -237,7 +237,7 @@ static bool ck_int(struct ck *c, json_t *obj, const char *key, long long lo, lon
 
 /* Read an optional finite number member (a JSON integer of at most 2^53 when `integer`). */
 static bool ck_number(struct ck *c, json_t *obj, const char *key, bool integer, bool *present,
-		      double *out)
+                      double *out)
 {
 	json_t *v = json_object_get(obj, key);
 	*present = v != NULL;
@@ -257,7 +257,7 @@ static bool ck_number(struct ck *c, json_t *obj, const char *key, bool integer, 
 /* Read an optional list of distinct stages, each one of `allowed`, into their
  * table indexes (in the order written) and bits; absent gives n = 0. */
 static bool ck_stages(struct ck *c, json_t *obj, const char *key, unsigned allowed,
-		      unsigned char *order, size_t *n, unsigned *bits)
+                      unsigned char *order, size_t *n, unsigned *bits)
 {
 	json_t *v = json_object_get(obj, key), *s;
 	size_t i;
@@ -267,22 +267,22 @@ static bool ck_stages(struct ck *c, json_t *obj, const char *key, unsigned allow
 	if (!v)
 		return true;
 	if (!json_is_array(v) || json_array_size(v) == 0)
-		return ck_fail(c, "'%s' must be a non-empty list of stages (kg pri jun sen voc spe)",
-			       key);
+		return ck_fail(
+		    c, "'%s' must be a non-empty list of stages (kg pri jun sen voc spe)", key);
 	json_array_foreach(v, i, s)
 	{
 		int k = json_is_string(s) ? stage_index(json_string_value(s)) : -1;
 		if (k < 0)
 			return ck_fail(c, "'%s': %s is not a stage (kg pri jun sen voc spe)", key,
-				       json_is_string(s) ? show(b, sizeof(b), json_string_value(s))
-							 : "a non-string");
+			               json_is_string(s) ? show(b, sizeof(b), json_string_value(s))
+			                                 : "a non-string");
 		unsigned bit = form_stage_table[k].bit;
 		if (!(allowed & bit))
 			return ck_fail(c, "'%s': stage %s is not a row of the grid", key,
-				       form_stage_table[k].prefix);
+			               form_stage_table[k].prefix);
 		if (*bits & bit)
 			return ck_fail(c, "'%s': stage %s is listed twice", key,
-				       form_stage_table[k].prefix);
+			               form_stage_table[k].prefix);
 		*bits |= bit;
 		order[(*n)++] = (unsigned char)k;
 	}
@@ -302,14 +302,15 @@ static bool ck_choices(struct ck *c, json_t *jf, struct form_field *f)
 	{
 		if (!json_is_object(jc))
 			return ck_fail(c, "choices[%zu] must be an object {value, label}", i);
-		if (!ck_keys(c, jc, keys, 2) || !ck_text(c, jc, "value", true, 32, false, &ch[i].value) ||
+		if (!ck_keys(c, jc, keys, 2) ||
+		    !ck_text(c, jc, "value", true, 32, false, &ch[i].value) ||
 		    !ck_text(c, jc, "label", true, 60, false, &ch[i].label))
 			return false;
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(ch[k].value, ch[i].value) == 0) {
 				char b[64];
 				return ck_fail(c, "choice value '%s' is listed twice",
-					       show(b, sizeof(b), ch[i].value));
+				               show(b, sizeof(b), ch[i].value));
 			}
 	}
 	f->choices = ch;
@@ -347,8 +348,9 @@ static bool ck_school_types(struct ck *c, json_t *jf, struct form_field *f)
 		const char *s = json_is_string(js) ? json_string_value(js) : "";
 		char b[64];
 		if (strlen(s) != 3 || strspn(s, "0123456789") != 3 || !ou_school_type_stages(s))
-			return ck_fail(c, "'school_types': '%s' is not a known 办学类型 code (3 digits)",
-				       show(b, sizeof(b), s));
+			return ck_fail(
+			    c, "'school_types': '%s' is not a known 办学类型 code (3 digits)",
+			    show(b, sizeof(b), s));
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(types[k], s) == 0)
 				return ck_fail(c, "'school_types': %s is listed twice", s);
@@ -369,7 +371,7 @@ static bool ck_typed(struct ck *c, json_t *jf, struct form_field *f)
 		return false;
 	if (has != (f->type == FT_DECIMAL))
 		return ck_fail(c, has ? "'decimals' is only for decimal fields"
-				      : "a decimal field needs 'decimals' (1..6)");
+		                      : "a decimal field needs 'decimals' (1..6)");
 	f->decimals = (int)n;
 	n = 200;
 	if (!ck_int(c, jf, "max_length", 1, 2000, &has, &n))
@@ -379,7 +381,7 @@ static bool ck_typed(struct ck *c, json_t *jf, struct form_field *f)
 	f->max_length = f->type == FT_TEXT ? (int)n : 0;
 	if ((json_object_get(jf, "choices") != NULL) != (f->type == FT_CHOICE))
 		return ck_fail(c, f->type == FT_CHOICE ? "a choice field needs 'choices'"
-						       : "'choices' is only for choice fields");
+		                                       : "'choices' is only for choice fields");
 	if (f->type == FT_CHOICE && !ck_choices(c, jf, f))
 		return false;
 	if (!number) {
@@ -395,9 +397,9 @@ static bool ck_typed(struct ck *c, json_t *jf, struct form_field *f)
 /* Check one field (or grid column, limited to the grid's rows) and return it, or NULL. */
 static struct form_field *ck_field(struct ck *c, json_t *jf, bool column, unsigned rows)
 {
-	static const char *const keys[] = {"code",  "label",      "unit",     "type",     "decimals",
-					   "min",   "max",        "max_length", "choices", "required",
-					   "help",  "stages",     "school_types"};
+	static const char *const keys[] = {"code", "label",  "unit",        "type",    "decimals",
+	                                   "min",  "max",    "max_length",  "choices", "required",
+	                                   "help", "stages", "school_types"};
 	struct form_field *f = arena_alloc(c->a, sizeof(*f));
 	const char *type;
 	unsigned char order[FORM_NSTAGES];
@@ -428,7 +430,7 @@ static struct form_field *ck_field(struct ck *c, json_t *jf, bool column, unsign
 	if (t == 5) {
 		char b[64];
 		ck_fail(c, "bad type '%s' (integer, decimal, text, yesno or choice)",
-			show(b, sizeof(b), type));
+		        show(b, sizeof(b), type));
 		return NULL;
 	}
 	f->type = (enum form_type)t;
@@ -450,7 +452,7 @@ static struct form_field *ck_field(struct ck *c, json_t *jf, bool column, unsign
 
 /* Give a field its slot and a place in the form, refusing a code already in the set. */
 static bool ck_register(struct ck *c, struct form_field *f, const struct form_field **fields,
-			size_t *n)
+                        size_t *n)
 {
 	int slot = form_slot_lookup(c->set, f->code, strlen(f->code));
 	ck_where(c, "field %s", f->code);
@@ -460,8 +462,9 @@ static bool ck_register(struct ck *c, struct form_field *f, const struct form_fi
 		return ck_fail(c, "the code is defined twice in the form");
 	if (slot >= 0) {
 		const struct form_entry *o = c->set->forms[c->set->owner[slot]];
-		return ck_fail(c, "already a field of form %s (%s); field codes are unique across forms",
-			       o->def.code, o->fname);
+		return ck_fail(
+		    c, "already a field of form %s (%s); field codes are unique across forms",
+		    o->def.code, o->fname);
 	}
 	if (*n >= FORM_MAX_FIELDS)
 		return ck_fail(c, "the form has more than %d fields", FORM_MAX_FIELDS);
@@ -472,7 +475,7 @@ static bool ck_register(struct ck *c, struct form_field *f, const struct form_fi
 
 /* Check a grid: its rows, its columns, and the cells they give (row-major). */
 static bool ck_grid(struct ck *c, json_t *jg, struct form_section *sec, int isec,
-		    const struct form_field **fields, size_t *nfields)
+                    const struct form_field **fields, size_t *nfields)
 {
 	static const char *const keys[] = {"rows", "columns"};
 	unsigned char rows[FORM_NSTAGES];
@@ -524,7 +527,7 @@ static bool ck_grid(struct ck *c, json_t *jg, struct form_section *sec, int isec
 
 /* Check one section (plain fields or one grid) and register its fields. */
 static bool ck_section(struct ck *c, json_t *js, size_t idx, struct form_section *secs,
-		       const struct form_field **fields, size_t *nfields)
+                       const struct form_field **fields, size_t *nfields)
 {
 	static const char *const keys[] = {"code", "title", "help", "fields", "grid"};
 	struct form_section *sec = &secs[idx];
@@ -576,8 +579,9 @@ static bool ck_placeholders(struct ck *c, const char *msg, bool per_stage)
 		}
 	}
 	if (seen != per_stage)
-		return ck_fail(c, per_stage ? "the message of a per-stage rule needs {stage}"
-					    : "{stage} belongs only in the message of a per-stage rule");
+		return ck_fail(c, per_stage
+		                      ? "the message of a per-stage rule needs {stage}"
+		                      : "{stage} belongs only in the message of a per-stage rule");
 	return true;
 }
 
@@ -585,7 +589,8 @@ static bool ck_placeholders(struct ck *c, const char *msg, bool per_stage)
  * before it are in rs[0..idx-1]. The expression is compiled by form_set_finish. */
 static bool ck_rule(struct ck *c, json_t *jr, size_t idx, struct form_rule_src *rs)
 {
-	static const char *const keys[] = {"code", "stages", "expr", "severity", "message", "fields"};
+	static const char *const keys[] = {"code",     "stages",  "expr",
+	                                   "severity", "message", "fields"};
 	struct form_rule_src *r = &rs[idx];
 	const char *sev;
 	unsigned bits;
@@ -622,14 +627,16 @@ static bool ck_rule(struct ck *c, json_t *jr, size_t idx, struct form_rule_src *
 	if (!jf)
 		return true;
 	if (!json_is_array(jf) || json_array_size(jf) == 0 || json_array_size(jf) > MAX_RULE_FIELDS)
-		return ck_fail(c, "'fields' must be a list of 1 to %d field codes", MAX_RULE_FIELDS);
+		return ck_fail(c, "'fields' must be a list of 1 to %d field codes",
+		               MAX_RULE_FIELDS);
 	const char **fields = arena_alloc(c->a, json_array_size(jf) * sizeof(*fields));
 	json_array_foreach(jf, i, jc)
 	{
 		const char *s = json_is_string(jc) ? json_string_value(jc) : "";
 		char b[64];
 		if (!code_syntax(s, MAX_CELL_CODE))
-			return ck_fail(c, "'fields': '%s' is not a field code", show(b, sizeof(b), s));
+			return ck_fail(c, "'fields': '%s' is not a field code",
+			               show(b, sizeof(b), s));
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(fields[k], s) == 0)
 				return ck_fail(c, "'fields': %s is listed twice", s);
@@ -644,7 +651,7 @@ static bool ck_rule(struct ck *c, json_t *jr, size_t idx, struct form_rule_src *
 static bool ck_form(struct ck *c, json_t *root, const char *json, size_t len)
 {
 	static const char *const keys[] = {"code",           "name",     "edition", "description",
-					   "change_warning", "sections", "rules"};
+	                                   "change_warning", "sections", "rules"};
 	struct form_entry *e = arena_alloc(c->a, sizeof(*e));
 	struct form_def *d = &e->def;
 	json_t *jsecs, *jrules, *jx;
@@ -656,7 +663,8 @@ static bool ck_form(struct ck *c, json_t *root, const char *json, size_t len)
 	c->form = d->code;
 	for (i = 0; i < c->set->nforms; i++)
 		if (strcmp(c->set->forms[i]->def.code, d->code) == 0)
-			return ck_fail(c, "the form is already loaded (from %s)", c->set->forms[i]->fname);
+			return ck_fail(c, "the form is already loaded (from %s)",
+			               c->set->forms[i]->fname);
 	if (!ck_keys(c, root, keys, sizeof(keys) / sizeof(keys[0])) ||
 	    !ck_text(c, root, "name", true, 32, false, &d->name) ||
 	    !ck_int(c, root, "edition", 1, INT_MAX, &has, &edition) ||
@@ -674,7 +682,8 @@ static bool ck_form(struct ck *c, json_t *root, const char *json, size_t len)
 		return ck_fail(c, "missing key '%s'", jsecs ? "rules" : "sections");
 	if (!json_is_array(jsecs) || json_array_size(jsecs) == 0 ||
 	    json_array_size(jsecs) > FORM_MAX_SECTIONS)
-		return ck_fail(c, "'sections' must be a list of 1 to %d sections", FORM_MAX_SECTIONS);
+		return ck_fail(c, "'sections' must be a list of 1 to %d sections",
+		               FORM_MAX_SECTIONS);
 	if (!json_is_array(jrules) || json_array_size(jrules) > FORM_MAX_RULES)
 		return ck_fail(c, "'rules' must be a list of at most %d rules", FORM_MAX_RULES);
 	c->index = (int)c->set->nforms;
@@ -705,9 +714,10 @@ static bool ck_form(struct ck *c, json_t *root, const char *json, size_t len)
 
 /* Parse and check one definition and add it to the set (see form.h). */
 bool form_set_add_json(struct form_set *set, const char *json, size_t len, const char *fname,
-		       char *err, size_t errlen)
+                       char *err, size_t errlen)
 {
-	struct ck c = {.set = set, .fname = fname ? fname : "(definition)", .err = err, .errlen = errlen};
+	struct ck c = {
+	    .set = set, .fname = fname ? fname : "(definition)", .err = err, .errlen = errlen};
 	json_t *root = NULL;
 	json_error_t je;
 	char b[200];
@@ -733,7 +743,7 @@ bool form_set_add_json(struct form_set *set, const char *json, size_t len, const
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
 		ck_fail(&c, "invalid JSON at line %d, column %d: %s", je.line, je.column,
-			show(b, sizeof(b), je.text));
+		        show(b, sizeof(b), je.text));
 		goto out;
 	}
 	if (!json_is_object(root)) {
@@ -776,13 +786,14 @@ static const char *stage_message(struct arena *a, const char *msg, const char *n
 
 /* The slots of a rule's "fields" (s_ expanded for stage st): each a field of this form. */
 static bool ck_rule_fields(struct ck *c, const struct form_rule_src *r,
-			   const struct form_stage_info *st, struct form_rule *out)
+                           const struct form_stage_info *st, struct form_rule *out)
 {
 	int *slots = arena_alloc(c->a, r->nfields * sizeof(*slots));
 	size_t n = 0, reps;
 	for (size_t i = 0; i < r->nfields; i++) {
 		char name[MAX_CELL_CODE * 2 + 8];
-		if (!form_expand_stage(r->fields[i], st ? st->prefix : NULL, name, sizeof(name), &reps))
+		if (!form_expand_stage(r->fields[i], st ? st->prefix : NULL, name, sizeof(name),
+		                       &reps))
 			return ck_fail(c, "'fields': %s is too long", r->fields[i]);
 		int slot = form_slot_lookup(c->set, name, strlen(name));
 		if (slot < 0)
@@ -803,7 +814,7 @@ static bool ck_rule_fields(struct ck *c, const struct form_rule_src *r,
 /* Expand rule r for stage st (NULL: not per-stage), compile it against the set's
  * fields and fill *out. */
 static bool ck_compile(struct ck *c, const struct form_rule_src *r,
-		       const struct form_stage_info *st, struct form_rule *out)
+                       const struct form_stage_info *st, struct form_rule *out)
 {
 	char src[2 * EXPR_MAX_SOURCE + 2], msg[300];
 	size_t reps, i;
@@ -865,7 +876,8 @@ bool form_set_finish(struct form_set *set, char *err, size_t errlen)
 		for (size_t r = 0; r < e->nrsrc; r++) {
 			const struct form_rule_src *rs = &e->rsrc[r];
 			for (size_t s = 0; s < rs->nstages; s++)
-				if (!ck_compile(&c, rs, &form_stage_table[rs->stages[s]], &rules[k++]))
+				if (!ck_compile(&c, rs, &form_stage_table[rs->stages[s]],
+				                &rules[k++]))
 					return false;
 			if (!rs->nstages && !ck_compile(&c, rs, NULL, &rules[k++]))
 				return false;

@@ -26,8 +26,8 @@ static void log_write(const char *level, const char *fmt, va_list ap)
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02dZ %s[%ld] %s ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, log_prog, (long)getpid(), level);
+	                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	                 tm.tm_sec, log_prog, (long)getpid(), level);
 	size_t len = n > 0 ? (size_t)n : 0;
 	for (const unsigned char *p = (const unsigned char *)msg; *p && len + 6 < sizeof(line);
 	     p++) {

@@ -21,11 +21,12 @@ struct migration {
 /* Create the bookkeeping table if missing. */
 static bool migrate_table(struct db *db)
 {
-	return db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migration ("
-			   " version INTEGER PRIMARY KEY,"
-			   " name TEXT NOT NULL,"
-			   " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))"
-			   ") STRICT");
+	return db_exec(db,
+	               "CREATE TABLE IF NOT EXISTS schema_migration ("
+	               " version INTEGER PRIMARY KEY,"
+	               " name TEXT NOT NULL,"
+	               " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))"
+	               ") STRICT");
 }
 
 /* Parse "NNNN_name.sql" (name of [a-z0-9_]); returns the number or -1. */
@@ -62,7 +63,7 @@ static char *migrate_read(const char *path, char *err, size_t errlen)
 	struct stat sb;
 	if (fstat(fileno(f), &sb) != 0 || sb.st_size > MIGRATE_MAX_BYTES) {
 		snprintf(err, errlen, "%s: unreadable or larger than %d bytes", path,
-			 MIGRATE_MAX_BYTES);
+		         MIGRATE_MAX_BYTES);
 		goto out;
 	}
 	text = malloc((size_t)sb.st_size + 1);
@@ -105,7 +106,7 @@ static int migrate_applied(struct db *db, int version)
 
 /* Run one migration file and its record in one transaction. */
 static bool migrate_one(struct db *db, const char *dir, const struct migration *m, char *err,
-			size_t errlen)
+                        size_t errlen)
 {
 	char path[2048];
 	snprintf(path, sizeof(path), "%s/%s", dir, m->name);
@@ -125,7 +126,8 @@ static bool migrate_one(struct db *db, const char *dir, const struct migration *
 		db_rollback(db);
 		goto out;
 	}
-	sqlite3_stmt *st = db_prep(db, "INSERT INTO schema_migration(version, name) VALUES (?1, ?2)");
+	sqlite3_stmt *st =
+	    db_prep(db, "INSERT INTO schema_migration(version, name) VALUES (?1, ?2)");
 	if (!st) {
 		snprintf(err, errlen, "%s: cannot record migration", path);
 		db_rollback(db);
@@ -137,7 +139,7 @@ static bool migrate_one(struct db *db, const char *dir, const struct migration *
 	db_done(st);
 	if (rc != SQLITE_DONE || !db_commit(db)) {
 		snprintf(err, errlen, "%s: cannot record migration: %s", path,
-			 sqlite3_errmsg(db->h));
+		         sqlite3_errmsg(db->h));
 		db_rollback(db);
 		goto out;
 	}
@@ -157,7 +159,7 @@ int migrate_apply(struct db *db, const char *dir, char *err, size_t errlen)
 	DIR *d = opendir(dir);
 	if (!d) {
 		snprintf(err, errlen, "%s: cannot open migrations directory: %s", dir,
-			 strerror(errno));
+		         strerror(errno));
 		return -1;
 	}
 	list = calloc(MIGRATE_MAX_FILES, sizeof(*list));
@@ -173,7 +175,7 @@ int migrate_apply(struct db *db, const char *dir, char *err, size_t errlen)
 		int v = migrate_parse_name(e->d_name);
 		if (v < 0) {
 			snprintf(err, errlen, "%s/%s: migration names must be NNNN_name.sql", dir,
-				 e->d_name);
+			         e->d_name);
 			goto out;
 		}
 		if (n == MIGRATE_MAX_FILES) {
@@ -188,7 +190,7 @@ int migrate_apply(struct db *db, const char *dir, char *err, size_t errlen)
 	for (size_t i = 1; i < n; i++)
 		if (list[i].version == list[i - 1].version) {
 			snprintf(err, errlen, "%s: two migrations numbered %04d: %s and %s", dir,
-				 list[i].version, list[i - 1].name, list[i].name);
+			         list[i].version, list[i - 1].name, list[i].name);
 			goto out;
 		}
 	int current = migrate_version(db);
@@ -198,8 +200,8 @@ int migrate_apply(struct db *db, const char *dir, char *err, size_t errlen)
 	}
 	if (n > 0 && current > list[n - 1].version) {
 		snprintf(err, errlen,
-			 "database is at migration %04d, newer than the newest file in %s (%04d)",
-			 current, dir, list[n - 1].version);
+		         "database is at migration %04d, newer than the newest file in %s (%04d)",
+		         current, dir, list[n - 1].version);
 		goto out;
 	}
 	int count = 0;
@@ -207,7 +209,7 @@ int migrate_apply(struct db *db, const char *dir, char *err, size_t errlen)
 		int done = migrate_applied(db, list[i].version);
 		if (done < 0) {
 			snprintf(err, errlen, "cannot read schema_migration: %s",
-				 sqlite3_errmsg(db->h));
+			         sqlite3_errmsg(db->h));
 			goto out;
 		}
 		if (done)

@@ -50,8 +50,7 @@ static int32_t utf8_next(const unsigned char *s, size_t len, size_t *i)
 /* Spaces allowed around a number: space, tab, CR, LF, U+00A0, U+3000. */
 static bool is_space_cp(int32_t cp)
 {
-	return cp == ' ' || cp == '\t' || cp == '\r' || cp == '\n' || cp == 0x00A0 ||
-	       cp == 0x3000;
+	return cp == ' ' || cp == '\t' || cp == '\r' || cp == '\n' || cp == 0x00A0 || cp == 0x3000;
 }
 
 /* The digit value of an ASCII or full-width digit, or -1. */
@@ -73,11 +72,11 @@ static const double pow10_table[NUM_MAX_DECIMALS + 1] = {
 struct num_scan {
 	bool negative;
 	bool point;
-	size_t int_digits;     /* integer digits seen, leading zeros included */
-	size_t int_sig;        /* integer digits after the leading zeros */
+	size_t int_digits; /* integer digits seen, leading zeros included */
+	size_t int_sig;    /* integer digits after the leading zeros */
 	char int_buf[NUM_MAX_DIGITS + 1];
-	size_t frac_digits;    /* fraction digits seen */
-	size_t frac_sig;       /* fraction digits up to the last non-zero one */
+	size_t frac_digits; /* fraction digits seen */
+	size_t frac_sig;    /* fraction digits up to the last non-zero one */
 	char frac_buf[NUM_MAX_DECIMALS + 1];
 	bool separators;       /* a thousands separator was seen */
 	size_t group_len;      /* digits in the current integer group */
@@ -178,8 +177,7 @@ static enum num_status num_fail(enum num_status st, char *out, size_t outlen, do
 }
 
 /* Normalise a number as typed (see number.h for the accepted forms). */
-enum num_status num_normalize(const char *in, int decimals, char *out, size_t outlen,
-			      double *value)
+enum num_status num_normalize(const char *in, int decimals, char *out, size_t outlen, double *value)
 {
 	if (decimals < 0)
 		decimals = 0;
@@ -298,7 +296,7 @@ const char *num_message(enum num_status st, int decimals, char *buf, size_t bufl
 			msg = "只能填写整数";
 		} else {
 			snprintf(tmp, sizeof(tmp), "最多 %d 位小数",
-				 decimals > NUM_MAX_DECIMALS ? NUM_MAX_DECIMALS : decimals);
+			         decimals > NUM_MAX_DECIMALS ? NUM_MAX_DECIMALS : decimals);
 			msg = tmp;
 		}
 		break;

@@ -14,11 +14,11 @@ enum num_status {
 	NUM_TOO_LARGE,         /* more than NUM_MAX_DIGITS significant digits, or > NUM_MAX_VALUE */
 };
 
-#define NUM_MAX_DIGITS 15     /* significant digits (exact in a double) */
-#define NUM_MAX_VALUE 1e12    /* largest accepted value */
-#define NUM_MAX_DECIMALS 15   /* larger `decimals` arguments are treated as this */
-#define NUM_OUT_SIZE 24       /* an `out` buffer of this size always suffices */
-#define NUM_MESSAGE_SIZE 64   /* a `buf` of this size always holds a message */
+#define NUM_MAX_DIGITS 15   /* significant digits (exact in a double) */
+#define NUM_MAX_VALUE 1e12  /* largest accepted value */
+#define NUM_MAX_DECIMALS 15 /* larger `decimals` arguments are treated as this */
+#define NUM_OUT_SIZE 24     /* an `out` buffer of this size always suffices */
+#define NUM_MESSAGE_SIZE 64 /* a `buf` of this size always holds a message */
 
 /* Normalise `in` (UTF-8, NULL counts as empty) for a field with `decimals`
  * allowed places (0 = integer; negative counts as 0) into canonical ASCII in
@@ -61,7 +61,7 @@ enum num_status {
  * canonical text needs (never with NUM_OUT_SIZE), the result is NUM_BAD.
  * Pure: no allocation, no I/O. */
 enum num_status num_normalize(const char *in, int decimals, char *out, size_t outlen,
-			      double *value);
+                              double *value);
 
 /* A short Chinese message for a status, written into buf (truncated at a
  * character boundary if buflen is too small) and returned: "" for NUM_OK,

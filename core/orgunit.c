@@ -49,14 +49,14 @@ struct ou_ur {
 };
 
 static const struct ou_ur ou_urs[] = {
-    {"111", "主城区", "城区"},   {"112", "城乡结合区", "城区"}, {"121", "镇中心区", "镇区"},
+    {"111", "主城区", "城区"},     {"112", "城乡结合区", "城区"}, {"121", "镇中心区", "镇区"},
     {"122", "镇乡结合区", "镇区"}, {"123", "特殊区域", "镇区"},   {"210", "乡中心区", "乡村"},
     {"220", "村庄", "乡村"},
 };
 
 /* 学校类别码 (first two digits of a 学校标识码) the system accepts. */
 static const char *const ou_categories[] = {"11", "21", "22", "31", "32", "33",
-					    "34", "35", "36", "37", "51"};
+                                            "34", "35", "36", "37", "51"};
 
 /* School types that may be the 中心校 of a 教学点 (they teach primary pupils). */
 #define OU_CENTER_TYPES "211, 312 or 345"
@@ -128,8 +128,8 @@ const char *ou_ownership_name(const char *ownership)
 /* True when a school of this type may be the 中心校 of a 教学点. */
 static bool ou_center_type(const char *type)
 {
-	return type && (strcmp(type, "211") == 0 || strcmp(type, "312") == 0 ||
-			strcmp(type, "345") == 0);
+	return type &&
+	       (strcmp(type, "211") == 0 || strcmp(type, "312") == 0 || strcmp(type, "345") == 0);
 }
 
 /* True when `s` is exactly `n` ASCII digits. */
@@ -178,11 +178,20 @@ bool ou_school_code_valid(const char *code, const char *school_type, const char 
 {
 	const char *msg = NULL;
 	switch (ou_code_check(code, school_type)) {
-	case OU_CODE_OK: return true;
-	case OU_CODE_FORMAT: msg = "学校标识码必须是 10 位数字。"; break;
-	case OU_CODE_CATEGORY: msg = "学校标识码的前两位不是有效的学校类别码。"; break;
-	case OU_CODE_TYPE: msg = "办学类型代码无效。"; break;
-	case OU_CODE_MISFIT: msg = "学校标识码的类别码与办学类型不符。"; break;
+	case OU_CODE_OK:
+		return true;
+	case OU_CODE_FORMAT:
+		msg = "学校标识码必须是 10 位数字。";
+		break;
+	case OU_CODE_CATEGORY:
+		msg = "学校标识码的前两位不是有效的学校类别码。";
+		break;
+	case OU_CODE_TYPE:
+		msg = "办学类型代码无效。";
+		break;
+	case OU_CODE_MISFIT:
+		msg = "学校标识码的类别码与办学类型不符。";
+		break;
 	}
 	if (why)
 		*why = msg;
@@ -288,7 +297,7 @@ static bool ou_say(char *err, size_t errlen, bool en, const char *zh, const char
 static bool ou_kind_valid(const char *kind)
 {
 	return kind && (strcmp(kind, "city") == 0 || strcmp(kind, "county") == 0 ||
-			strcmp(kind, "school") == 0);
+	                strcmp(kind, "school") == 0);
 }
 
 /* Check the name: 1..100 characters of valid UTF-8 without control characters. */
@@ -299,13 +308,13 @@ static bool ou_check_name(const char *name, bool en, char *err, size_t errlen)
 	long n = ou_utf8_len((const unsigned char *)name, strlen(name));
 	if (n < 0)
 		return ou_say(err, errlen, en, "名称含有无效的字符编码（须为 UTF-8）。",
-			      "name is not valid UTF-8");
+		              "name is not valid UTF-8");
 	if (n > OU_NAME_MAX)
 		return ou_say(err, errlen, en, "名称最多 100 个字。",
-			      "name is longer than 100 characters");
+		              "name is longer than 100 characters");
 	if (ou_has_control(name))
 		return ou_say(err, errlen, en, "名称不能包含控制字符。",
-			      "name contains control characters");
+		              "name contains control characters");
 	return true;
 }
 
@@ -316,27 +325,31 @@ static bool ou_check_code(const struct org_unit *u, bool en, char *err, size_t e
 		return ou_say(err, errlen, en, "代码不能为空。", "code is empty");
 	if (strcmp(u->kind, "school") != 0) {
 		if (!ou_digits(u->code, 6))
-			return ou_say(err, errlen, en, "市、区县的代码必须是 6 位数字（行政区划代码）。",
-				      "a city or county code must be 6 digits (division code)");
+			return ou_say(err, errlen, en,
+			              "市、区县的代码必须是 6 位数字（行政区划代码）。",
+			              "a city or county code must be 6 digits (division code)");
 		return true;
 	}
 	switch (ou_code_check(u->code, u->school_type)) {
-	case OU_CODE_OK: return true;
+	case OU_CODE_OK:
+		return true;
 	case OU_CODE_FORMAT:
 		return ou_say(err, errlen, en, "学校标识码必须是 10 位数字。",
-			      "a school code (学校标识码) must be 10 digits");
+		              "a school code (学校标识码) must be 10 digits");
 	case OU_CODE_CATEGORY:
 		return ou_say(err, errlen, en, "学校标识码的前两位不是有效的学校类别码。",
-			      "the first two digits of the school code are not a known school "
-			      "category");
-	case OU_CODE_TYPE: return true; /* the type itself is reported by the caller */
-	case OU_CODE_MISFIT: break;
+		              "the first two digits of the school code are not a known school "
+		              "category");
+	case OU_CODE_TYPE:
+		return true; /* the type itself is reported by the caller */
+	case OU_CODE_MISFIT:
+		break;
 	}
 	const struct ou_type *t = ou_type_find(u->school_type);
 	snprintf(err, errlen,
-		 en ? "school code category %.2s does not fit school_type %s (%s): expected %s"
-		    : "学校标识码的类别码 %.2s 与办学类型 %s（%s）不符，应以 %s 开头。",
-		 u->code, t->code, t->name, t->categories);
+	         en ? "school code category %.2s does not fit school_type %s (%s): expected %s"
+	            : "学校标识码的类别码 %.2s 与办学类型 %s（%s）不符，应以 %s 开头。",
+	         u->code, t->code, t->name, t->categories);
 	return false;
 }
 
@@ -347,42 +360,42 @@ static bool ou_check_school(const struct org_unit *u, bool en, char *err, size_t
 		return ou_say(err, errlen, en, "请选择办学类型。", "school_type is required");
 	if (!ou_type_find(u->school_type)) {
 		snprintf(err, errlen, en ? "unknown school_type '%s'" : "办学类型代码“%s”无效。",
-			 u->school_type);
+		         u->school_type);
 		return false;
 	}
 	if (!u->ownership)
 		return ou_say(err, errlen, en, "请选择办学性质（公办或民办）。",
-			      "ownership is required (public/private, 公办/民办)");
+		              "ownership is required (public/private, 公办/民办)");
 	if (!ou_ownership_name(u->ownership))
 		return ou_say(err, errlen, en, "办学性质必须是公办或民办。",
-			      "ownership must be public or private (公办/民办)");
+		              "ownership must be public or private (公办/民办)");
 	if (!u->urban_rural)
 		return ou_say(err, errlen, en, "请选择城乡类型。", "urban_rural is required");
 	if (!ou_ur_find(u->urban_rural)) {
 		snprintf(err, errlen, en ? "unknown urban_rural '%s'" : "城乡类型代码“%s”无效。",
-			 u->urban_rural);
+		         u->urban_rural);
 		return false;
 	}
 	bool kg = strcmp(u->school_type, "111") == 0;
 	if (kg && u->inclusive != 0 && u->inclusive != 1)
 		return ou_say(err, errlen, en, "幼儿园须注明是否为普惠性幼儿园。",
-			      "a kindergarten (111) needs inclusive (1/0, 是/否)");
+		              "a kindergarten (111) needs inclusive (1/0, 是/否)");
 	if (!kg && u->inclusive != -1)
 		return ou_say(err, errlen, en, "只有幼儿园才有普惠性属性。",
-			      "inclusive applies only to kindergartens (111)");
+		              "inclusive applies only to kindergartens (111)");
 	bool point = strcmp(u->school_type, "218") == 0;
 	if (point && !u->center_code)
 		return ou_say(err, errlen, en, "教学点须填写中心校的学校标识码。",
-			      "a 教学点 (218) needs center_code");
+		              "a 教学点 (218) needs center_code");
 	if (!point && u->center_code)
 		return ou_say(err, errlen, en, "只有教学点才有中心校。",
-			      "center_code applies only to 教学点 (218)");
+		              "center_code applies only to 教学点 (218)");
 	if (point && ou_code_check(u->center_code, NULL) != OU_CODE_OK)
 		return ou_say(err, errlen, en, "中心校的学校标识码无效。",
-			      "center_code is not a valid school code");
+		              "center_code is not a valid school code");
 	if (point && u->code && strcmp(u->center_code, u->code) == 0)
 		return ou_say(err, errlen, en, "教学点不能以自身为中心校。",
-			      "a 教学点 cannot be its own center");
+		              "a 教学点 cannot be its own center");
 	return true;
 }
 
@@ -391,22 +404,22 @@ static bool ou_check(const struct org_unit *u, bool en, char *err, size_t errlen
 {
 	if (!ou_kind_valid(u->kind))
 		return ou_say(err, errlen, en, "级别必须是市、区县或学校。",
-			      "kind must be city, county or school");
+		              "kind must be city, county or school");
 	bool school = strcmp(u->kind, "school") == 0;
 	if (!ou_check_code(u, en, err, errlen) || !ou_check_name(u->name, en, err, errlen))
 		return false;
 	if (strcmp(u->kind, "city") == 0 && u->parent_code)
 		return ou_say(err, errlen, en, "市级单位没有上级单位。",
-			      "a city has no parent_code");
+		              "a city has no parent_code");
 	if (strcmp(u->kind, "city") != 0 && !u->parent_code)
 		return ou_say(err, errlen, en, "请填写上级单位代码。", "parent_code is required");
 	if (!school) {
 		if (u->school_type || u->ownership || u->urban_rural || u->center_code ||
 		    u->inclusive != -1)
 			return ou_say(err, errlen, en,
-				      "只有学校才有办学类型、办学性质、普惠性、城乡类型和中心校。",
-				      "only schools have school_type, ownership, inclusive, "
-				      "urban_rural and center_code");
+			              "只有学校才有办学类型、办学性质、普惠性、城乡类型和中心校。",
+			              "only schools have school_type, ownership, inclusive, "
+			              "urban_rural and center_code");
 		return true;
 	}
 	return ou_check_school(u, en, err, errlen);
@@ -465,7 +478,7 @@ static int ou_read_one(struct db *db, sqlite3_stmt *st, struct arena *a, struct 
 
 /* Step a multi-row select into an arena array; 0 or -1. */
 static int ou_read_all(struct db *db, sqlite3_stmt *st, struct arena *a, struct org_unit **out,
-		       size_t *n)
+                       size_t *n)
 {
 	size_t cap = 32, count = 0;
 	struct org_unit *list = arena_alloc(a, cap * sizeof(*list));
@@ -494,9 +507,9 @@ int ou_get_by_code(struct db *db, struct arena *a, const char *code, struct org_
 {
 	sqlite3_stmt *st = db_prep(
 	    db, "SELECT o.id, o.code, o.name, o.kind, o.parent_id, p.code, p.name, o.school_type,"
-		" o.ownership, o.inclusive, o.urban_rural, o.center_id, c.code, o.active"
-		" FROM org_unit o LEFT JOIN org_unit p ON p.id = o.parent_id"
-		" LEFT JOIN org_unit c ON c.id = o.center_id WHERE o.code = ?1");
+	        " o.ownership, o.inclusive, o.urban_rural, o.center_id, c.code, o.active"
+	        " FROM org_unit o LEFT JOIN org_unit p ON p.id = o.parent_id"
+	        " LEFT JOIN org_unit c ON c.id = o.center_id WHERE o.code = ?1");
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, code, -1);
@@ -508,9 +521,9 @@ int ou_get(struct db *db, struct arena *a, long long id, struct org_unit *out)
 {
 	sqlite3_stmt *st = db_prep(
 	    db, "SELECT o.id, o.code, o.name, o.kind, o.parent_id, p.code, p.name, o.school_type,"
-		" o.ownership, o.inclusive, o.urban_rural, o.center_id, c.code, o.active"
-		" FROM org_unit o LEFT JOIN org_unit p ON p.id = o.parent_id"
-		" LEFT JOIN org_unit c ON c.id = o.center_id WHERE o.id = ?1");
+	        " o.ownership, o.inclusive, o.urban_rural, o.center_id, c.code, o.active"
+	        " FROM org_unit o LEFT JOIN org_unit p ON p.id = o.parent_id"
+	        " LEFT JOIN org_unit c ON c.id = o.center_id WHERE o.id = ?1");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
@@ -525,7 +538,7 @@ bool ou_in_scope(struct db *db, long long scope_id, long long target_id)
 		return false;
 	sqlite3_stmt *st =
 	    db_prep(db, "SELECT 1 FROM org_unit t LEFT JOIN org_unit p ON p.id = t.parent_id"
-			" WHERE t.id = ?2 AND (t.id = ?1 OR t.parent_id = ?1 OR p.parent_id = ?1)");
+	                " WHERE t.id = ?2 AND (t.id = ?1 OR t.parent_id = ?1 OR p.parent_id = ?1)");
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, scope_id);
@@ -539,14 +552,14 @@ bool ou_in_scope(struct db *db, long long scope_id, long long target_id)
 
 /* Units directly below parent_id (0: top level), by code. */
 int ou_children(struct db *db, struct arena *a, long long parent_id, struct org_unit **out,
-		size_t *n)
+                size_t *n)
 {
 	sqlite3_stmt *st = db_prep(
 	    db, "SELECT o.id, o.code, o.name, o.kind, o.parent_id, p.code, p.name, o.school_type,"
-		" o.ownership, o.inclusive, o.urban_rural, o.center_id, c.code, o.active"
-		" FROM org_unit o LEFT JOIN org_unit p ON p.id = o.parent_id"
-		" LEFT JOIN org_unit c ON c.id = o.center_id"
-		" WHERE o.parent_id IS nullif(?1, 0) ORDER BY o.code");
+	        " o.ownership, o.inclusive, o.urban_rural, o.center_id, c.code, o.active"
+	        " FROM org_unit o LEFT JOIN org_unit p ON p.id = o.parent_id"
+	        " LEFT JOIN org_unit c ON c.id = o.center_id"
+	        " WHERE o.parent_id IS nullif(?1, 0) ORDER BY o.code");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, parent_id);
@@ -556,17 +569,16 @@ int ou_children(struct db *db, struct arena *a, long long parent_id, struct org_
 /* Schools at or below scope_id, by county code then school code. The OR
  * terms are each served by an index (the unit itself, its children, its
  * grandchildren), so a county does not scan the whole city. */
-int ou_schools(struct db *db, struct arena *a, long long scope_id, struct org_unit **out,
-	       size_t *n)
+int ou_schools(struct db *db, struct arena *a, long long scope_id, struct org_unit **out, size_t *n)
 {
 	sqlite3_stmt *st = db_prep(
 	    db, "SELECT o.id, o.code, o.name, o.kind, o.parent_id, p.code, p.name, o.school_type,"
-		" o.ownership, o.inclusive, o.urban_rural, o.center_id, c.code, o.active"
-		" FROM org_unit o JOIN org_unit p ON p.id = o.parent_id"
-		" LEFT JOIN org_unit c ON c.id = o.center_id"
-		" WHERE o.kind = 'school' AND (o.id = ?1 OR o.parent_id = ?1 OR o.parent_id IN"
-		" (SELECT id FROM org_unit WHERE parent_id = ?1))"
-		" ORDER BY p.code, o.code");
+	        " o.ownership, o.inclusive, o.urban_rural, o.center_id, c.code, o.active"
+	        " FROM org_unit o JOIN org_unit p ON p.id = o.parent_id"
+	        " LEFT JOIN org_unit c ON c.id = o.center_id"
+	        " WHERE o.kind = 'school' AND (o.id = ?1 OR o.parent_id = ?1 OR o.parent_id IN"
+	        " (SELECT id FROM org_unit WHERE parent_id = ?1))"
+	        " ORDER BY p.code, o.code");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, scope_id);
@@ -587,9 +599,9 @@ struct ou_ref {
 /* Look a unit up by code inside the current transaction: 1 found, 0 not, -1 error. */
 static int ou_lookup(struct db *db, const char *code, struct ou_ref *r)
 {
-	sqlite3_stmt *st =
-	    db_prep(db, "SELECT o.id, o.kind, p.code, o.school_type, o.active"
-			" FROM org_unit o LEFT JOIN org_unit p ON p.id = o.parent_id WHERE o.code = ?1");
+	sqlite3_stmt *st = db_prep(
+	    db, "SELECT o.id, o.kind, p.code, o.school_type, o.active"
+	        " FROM org_unit o LEFT JOIN org_unit p ON p.id = o.parent_id WHERE o.code = ?1");
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, code, -1);
@@ -612,55 +624,55 @@ static int ou_lookup(struct db *db, const char *code, struct ou_ref *r)
 
 /* Check that the unit `parent` (code `pcode`) may be the parent of a unit of `kind`. */
 static bool ou_parent_ok(const char *kind, const char *pcode, const char *parent_kind, bool en,
-			 char *err, size_t errlen)
+                         char *err, size_t errlen)
 {
 	const char *want = strcmp(kind, "county") == 0 ? "city" : "county";
 	if (strcmp(parent_kind, want) == 0)
 		return true;
 	if (strcmp(kind, "county") == 0)
 		snprintf(err, errlen,
-			 en ? "parent %s is a %s; a county's parent must be a city"
-			    : "上级单位 %s 不是市级单位；区县的上级单位必须是市。",
-			 pcode, parent_kind);
+		         en ? "parent %s is a %s; a county's parent must be a city"
+		            : "上级单位 %s 不是市级单位；区县的上级单位必须是市。",
+		         pcode, parent_kind);
 	else
 		snprintf(err, errlen,
-			 en ? "parent %s is a %s; a school's parent must be a county"
-			    : "上级单位 %s 不是区县；学校的上级单位必须是区县。",
-			 pcode, parent_kind);
+		         en ? "parent %s is a %s; a school's parent must be a county"
+		            : "上级单位 %s 不是区县；学校的上级单位必须是区县。",
+		         pcode, parent_kind);
 	return false;
 }
 
 /* Check that a unit (kind, type, county) may be the 中心校 of a 教学点 in `county`. */
 static bool ou_center_ok(const char *ccode, const char *ckind, const char *ctype,
-			 const char *ccounty, const char *county, bool en, char *err,
-			 size_t errlen)
+                         const char *ccounty, const char *county, bool en, char *err, size_t errlen)
 {
 	if (strcmp(ckind, "school") != 0) {
 		snprintf(err, errlen,
-			 en ? "center_code %s is not a school" : "中心校 %s 不是学校。", ccode);
+		         en ? "center_code %s is not a school" : "中心校 %s 不是学校。", ccode);
 		return false;
 	}
 	if (!ou_center_type(ctype)) {
 		const char *tn = ou_school_type_name(ctype);
-		snprintf(err, errlen,
-			 en ? "center %s is a %s school; a center must be " OU_CENTER_TYPES
-			    : "中心校 %s 是%s（%s），中心校须为小学、九年一贯制或十二年一贯制学校。",
-			 ccode, ctype, tn ? tn : "?");
+		snprintf(
+		    err, errlen,
+		    en ? "center %s is a %s school; a center must be " OU_CENTER_TYPES
+		       : "中心校 %s 是%s（%s），中心校须为小学、九年一贯制或十二年一贯制学校。",
+		    ccode, ctype, tn ? tn : "?");
 		return false;
 	}
 	if (!county || strcmp(ccounty, county) != 0) {
 		snprintf(err, errlen,
-			 en ? "center %s belongs to county %s, not %s"
-			    : "中心校 %s 属于区县 %s，与教学点所在区县 %s 不同。",
-			 ccode, ccounty, county ? county : "-");
+		         en ? "center %s belongs to county %s, not %s"
+		            : "中心校 %s 属于区县 %s，与教学点所在区县 %s 不同。",
+		         ccode, ccounty, county ? county : "-");
 		return false;
 	}
 	return true;
 }
 
 /* Check a center given by code against the database; its id in *center_id. */
-static bool ou_center_db(struct db *db, const struct org_unit *u, long long *center_id,
-			 char *err, size_t errlen)
+static bool ou_center_db(struct db *db, const struct org_unit *u, long long *center_id, char *err,
+                         size_t errlen)
 {
 	struct ou_ref c;
 	int r = ou_lookup(db, u->center_code, &c);
@@ -673,7 +685,7 @@ static bool ou_center_db(struct db *db, const struct org_unit *u, long long *cen
 		return false;
 	}
 	if (!ou_center_ok(u->center_code, c.kind, c.school_type, c.parent_code, u->parent_code,
-			  false, err, errlen))
+	                  false, err, errlen))
 		return false;
 	*center_id = c.id;
 	return true;
@@ -767,12 +779,12 @@ static void ou_bind_attrs(sqlite3_stmt *st, const struct org_unit *u, long long 
 /* Insert a unit (inside a transaction): new id, 0 on a duplicate code, -1 on error.
  * `active` is 1, 0, or -1 for the default (active). */
 static long long ou_insert(struct db *db, const struct org_unit *u, long long parent_id,
-			   long long center_id, int active)
+                           long long center_id, int active)
 {
 	sqlite3_stmt *st = db_prep(
 	    db, "INSERT INTO org_unit(code, name, school_type, ownership, inclusive, urban_rural,"
-		" center_id, kind, parent_id, active) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-		" coalesce(?10, 1))");
+	        " center_id, kind, parent_id, active) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	        " coalesce(?10, 1))");
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, u->code, -1);
@@ -798,11 +810,11 @@ static long long ou_insert(struct db *db, const struct org_unit *u, long long pa
 /* Update name and attributes of unit `id` (inside a transaction); `active`
  * is 1, 0, or -1 to keep it. False on error. */
 static bool ou_store(struct db *db, long long id, const struct org_unit *u, long long center_id,
-		     int active)
+                     int active)
 {
 	sqlite3_stmt *st = db_prep(
 	    db, "UPDATE org_unit SET name = ?2, school_type = ?3, ownership = ?4, inclusive = ?5,"
-		" urban_rural = ?6, center_id = ?7, active = coalesce(?8, active) WHERE id = ?1");
+	        " urban_rural = ?6, center_id = ?7, active = coalesce(?8, active) WHERE id = ?1");
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, id);
@@ -820,7 +832,7 @@ static bool ou_store(struct db *db, long long id, const struct org_unit *u, long
 
 /* Write one audit row "orgunit:CODE" with the unit's attributes as detail. */
 static bool ou_audit(struct db *db, const char *actor, const char *action, const char *code,
-		     const struct org_unit *u, const char *op)
+                     const struct org_unit *u, const char *op)
 {
 	struct buf detail = BUF_INIT, object = BUF_INIT;
 	buf_printf(&object, "orgunit:%s", code);
@@ -834,7 +846,7 @@ static bool ou_audit(struct db *db, const char *actor, const char *action, const
 
 /* Create a unit with its audit row. */
 long long ou_create(struct db *db, const struct org_unit *u, const char *actor, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	long long id = 0, parent_id = 0, center_id = 0;
 	if (!ou_check(u, false, err, errlen))
@@ -878,8 +890,7 @@ fail:
 }
 
 /* Update name and school attributes; code, kind and parent stay. */
-bool ou_update(struct db *db, const struct org_unit *u, const char *actor, char *err,
-	       size_t errlen)
+bool ou_update(struct db *db, const struct org_unit *u, const char *actor, char *err, size_t errlen)
 {
 	struct arena a;
 	struct org_unit cur, v;
@@ -892,7 +903,7 @@ bool ou_update(struct db *db, const struct org_unit *u, const char *actor, char 
 		goto out;
 	}
 	int r = u->id ? ou_get(db, &a, u->id, &cur)
-		      : (u->code ? ou_get_by_code(db, &a, u->code, &cur) : 0);
+	              : (u->code ? ou_get_by_code(db, &a, u->code, &cur) : 0);
 	if (r < 0)
 		goto fail_db;
 	if (r == 0) {
@@ -910,9 +921,10 @@ bool ou_update(struct db *db, const struct org_unit *u, const char *actor, char 
 		goto fail;
 	if (strcmp(v.kind, "school") == 0 && !ou_center_type(v.school_type) &&
 	    ou_point_of(db, v.id, point, sizeof(point))) {
-		snprintf(err, errlen,
-			 "本校是教学点 %s 的中心校，办学类型须为小学、九年一贯制或十二年一贯制学校。",
-			 point);
+		snprintf(
+		    err, errlen,
+		    "本校是教学点 %s 的中心校，办学类型须为小学、九年一贯制或十二年一贯制学校。",
+		    point);
 		goto fail;
 	}
 	if (!ou_store(db, v.id, &v, center_id, -1) ||
@@ -931,7 +943,7 @@ out:
 
 /* Activate or deactivate a unit. */
 bool ou_set_active(struct db *db, long long id, bool active, const char *actor, char *err,
-		   size_t errlen)
+                   size_t errlen)
 {
 	char code[40] = "";
 	if (!db_begin_write(db)) {
@@ -961,7 +973,7 @@ bool ou_set_active(struct db *db, long long id, bool active, const char *actor, 
 	db_done(st);
 	if (rc != SQLITE_DONE ||
 	    !ou_audit(db, actor, active ? "orgunit.activate" : "orgunit.deactivate", code, NULL,
-		      NULL) ||
+	              NULL) ||
 	    !db_commit(db))
 		goto fail_db;
 	return true;
@@ -1093,12 +1105,13 @@ static void ou_imp_field(void *field, size_t len, void *data)
 	if (len > OU_MAX_FIELD) {
 		if (!im->cur_msg)
 			im->cur_msg = arena_printf(&im->a, "field %zu is longer than %d bytes",
-						   pos + 1, OU_MAX_FIELD);
+			                           pos + 1, OU_MAX_FIELD);
 		return;
 	}
 	if (len && memchr(s, '\0', len)) {
 		if (!im->cur_msg)
-			im->cur_msg = arena_printf(&im->a, "field %zu contains a NUL byte", pos + 1);
+			im->cur_msg =
+			    arena_printf(&im->a, "field %zu contains a NUL byte", pos + 1);
 		return;
 	}
 	if (!im->have_header) {
@@ -1137,13 +1150,13 @@ static bool ou_imp_header(struct ou_import *im)
 			continue; /* an unnamed column (spreadsheets add them): ignored */
 		if (c < 0) {
 			ou_imp_error(im, im->start_line,
-				     arena_printf(&im->a, "unknown column '%s' in the header",
-						  ou_show(&im->a, h)));
+			             arena_printf(&im->a, "unknown column '%s' in the header",
+			                          ou_show(&im->a, h)));
 			ok = false;
 		} else if (seen[c] >= 0) {
 			ou_imp_error(im, im->start_line,
-				     arena_printf(&im->a, "column '%s' appears twice in the header",
-						  ou_col_names[c]));
+			             arena_printf(&im->a, "column '%s' appears twice in the header",
+			                          ou_col_names[c]));
 			ok = false;
 		} else {
 			seen[c] = (int)i;
@@ -1153,8 +1166,8 @@ static bool ou_imp_header(struct ou_import *im)
 	for (size_t k = 0; k < sizeof(required) / sizeof(*required); k++)
 		if (seen[required[k]] < 0) {
 			ou_imp_error(im, im->start_line,
-				     arena_printf(&im->a, "missing column '%s' in the header",
-						  ou_col_names[required[k]]));
+			             arena_printf(&im->a, "missing column '%s' in the header",
+			                          ou_col_names[required[k]]));
 			ok = false;
 		}
 	return ok;
@@ -1183,7 +1196,7 @@ static void ou_imp_record(int c, void *data)
 	}
 	if ((long)im->nrows >= OU_MAX_ROWS) {
 		ou_imp_error(im, im->start_line,
-			     arena_printf(&im->a, "too many rows (the limit is %ld)", OU_MAX_ROWS));
+		             arena_printf(&im->a, "too many rows (the limit is %ld)", OU_MAX_ROWS));
 		im->fatal = true;
 		ou_imp_reset_record(im);
 		return;
@@ -1193,8 +1206,8 @@ static void ou_imp_record(int c, void *data)
 	memcpy(r->f, im->cur, sizeof(r->f));
 	r->msg = im->cur_msg;
 	if (!r->msg && im->nfields != im->ncols)
-		r->msg = arena_printf(&im->a, "expected %zu fields, found %zu", im->ncols,
-				      im->nfields);
+		r->msg =
+		    arena_printf(&im->a, "expected %zu fields, found %zu", im->ncols, im->nfields);
 	if (im->progress && im->nrows % 1000 == 0)
 		fprintf(im->progress, "%s: read %zu rows\n", im->fname, im->nrows);
 	ou_imp_reset_record(im);
@@ -1203,7 +1216,7 @@ static void ou_imp_record(int c, void *data)
 /* Feed one piece of a physical line (ending with '\n' or at a chunk end) to
  * the parser; recovers from a malformed line by skipping to its end. */
 static void ou_imp_feed(struct ou_import *im, struct csv_parser *p, const char *s, size_t n,
-			bool *skip)
+                        bool *skip)
 {
 	for (size_t i = 0; i < n; i++)
 		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
@@ -1219,8 +1232,8 @@ static void ou_imp_feed(struct ou_import *im, struct csv_parser *p, const char *
 	if (csv_parse(p, s, n, ou_imp_field, ou_imp_record, im) == n)
 		return;
 	ou_imp_error(im, im->line,
-		     arena_printf(&im->a, "malformed CSV (%s): check the quotes on this line",
-				  csv_strerror(csv_error(p))));
+	             arena_printf(&im->a, "malformed CSV (%s): check the quotes on this line",
+	                          csv_strerror(csv_error(p))));
 	csv_free(p);
 	csv_init(p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
 	ou_imp_reset_record(im);
@@ -1275,7 +1288,7 @@ static bool ou_imp_read(struct ou_import *im, FILE *in)
 	}
 	if (!im->fatal && csv_fini(&p, ou_imp_field, ou_imp_record, im) != 0)
 		ou_imp_error(im, im->start_line,
-			     "malformed CSV: a quoted field is not closed at the end of the file");
+		             "malformed CSV: a quoted field is not closed at the end of the file");
 	csv_free(&p);
 	if (!im->fatal && !im->have_header) {
 		ou_imp_error(im, 0, "empty file: the first line must be the header");
@@ -1296,8 +1309,7 @@ static size_t ou_hash(const char *s)
 /* Find the row index + 1 of a code in the file, 0 if absent. */
 static size_t ou_imp_find(struct ou_import *im, const char *code)
 {
-	for (size_t i = ou_hash(code) & (im->hsize - 1); im->hash[i];
-	     i = (i + 1) & (im->hsize - 1))
+	for (size_t i = ou_hash(code) & (im->hsize - 1); im->hash[i]; i = (i + 1) & (im->hsize - 1))
 		if (strcmp(im->rows[im->hash[i] - 1].u.code, code) == 0)
 			return im->hash[i];
 	return 0;
@@ -1336,9 +1348,9 @@ static void ou_imp_row_fields(struct ou_import *im, struct ou_row *r)
 	for (int c = 0; c < C_COUNT; c++)
 		if (r->f[c] && ou_utf8_len((const unsigned char *)r->f[c], strlen(r->f[c])) < 0) {
 			r->msg = arena_printf(a,
-					      "column '%s' is not valid UTF-8 (save the file as "
-					      "\"CSV UTF-8\")",
-					      ou_col_names[c]);
+			                      "column '%s' is not valid UTF-8 (save the file as "
+			                      "\"CSV UTF-8\")",
+			                      ou_col_names[c]);
 			return;
 		}
 	struct org_unit *u = &r->u;
@@ -1357,22 +1369,22 @@ static void ou_imp_row_fields(struct ou_import *im, struct ou_row *r)
 		else if (strcasecmp(own, "private") == 0 || strcmp(own, "民办") == 0)
 			u->ownership = "private";
 		else {
-			r->msg = arena_printf(a,
-					      "%sownership must be public/private (公办/民办), not '%s'",
-					      pre, ou_show(a, own));
+			r->msg = arena_printf(
+			    a, "%sownership must be public/private (公办/民办), not '%s'", pre,
+			    ou_show(a, own));
 			return;
 		}
 	}
 	u->inclusive = ou_yes_no(r->f[C_INCLUSIVE]);
 	if (u->inclusive == -2) {
 		r->msg = arena_printf(a, "%sinclusive must be 1/0, yes/no or 是/否, not '%s'", pre,
-				      ou_show(a, r->f[C_INCLUSIVE]));
+		                      ou_show(a, r->f[C_INCLUSIVE]));
 		return;
 	}
 	r->active = ou_yes_no(r->f[C_ACTIVE]);
 	if (r->active == -2) {
 		r->msg = arena_printf(a, "%sactive must be 1/0, yes/no or 是/否, not '%s'", pre,
-				      ou_show(a, r->f[C_ACTIVE]));
+		                      ou_show(a, r->f[C_ACTIVE]));
 		return;
 	}
 	const char *k = r->f[C_KIND];
@@ -1381,13 +1393,13 @@ static void ou_imp_row_fields(struct ou_import *im, struct ou_row *r)
 	else if (strcasecmp(k, "city") == 0 || strcmp(k, "市") == 0)
 		u->kind = "city";
 	else if (strcasecmp(k, "county") == 0 || strcmp(k, "区县") == 0 || strcmp(k, "县") == 0 ||
-		 strcmp(k, "区") == 0)
+	         strcmp(k, "区") == 0)
 		u->kind = "county";
 	else if (strcasecmp(k, "school") == 0 || strcmp(k, "学校") == 0)
 		u->kind = "school";
 	else {
 		r->msg = arena_printf(a, "%skind must be city, county or school, not '%s'", pre,
-				      ou_show(a, k));
+		                      ou_show(a, k));
 		return;
 	}
 	if (!u->code) {
@@ -1407,8 +1419,8 @@ struct ou_final {
 };
 
 /* Resolve a code against the file first, then the database. -1 on a database error. */
-static int ou_imp_resolve(struct db *db, struct ou_import *im, const char *code,
-			  struct ou_final *f, size_t *row, long long *id)
+static int ou_imp_resolve(struct db *db, struct ou_import *im, const char *code, struct ou_final *f,
+                          size_t *row, long long *id)
 {
 	memset(f, 0, sizeof(*f));
 	*row = ou_imp_find(im, code);
@@ -1451,15 +1463,15 @@ static int ou_imp_row_refs(struct db *db, struct ou_import *im, struct ou_row *r
 		r->exists = true;
 		r->id = cur.id;
 		if (strcmp(cur.kind, u->kind) != 0) {
-			r->msg = arena_printf(a, "%s already exists as a %s; its kind cannot change",
-					      code, cur.kind);
+			r->msg = arena_printf(
+			    a, "%s already exists as a %s; its kind cannot change", code, cur.kind);
 			return 0;
 		}
 		if (strcmp(cur.parent_code, u->parent_code ? u->parent_code : "") != 0) {
-			r->msg = arena_printf(a,
-					      "%s already belongs to %s; an import cannot move it to %s",
-					      code, cur.parent_code[0] ? cur.parent_code : "(none)",
-					      u->parent_code ? ou_show(a, u->parent_code) : "(none)");
+			r->msg = arena_printf(
+			    a, "%s already belongs to %s; an import cannot move it to %s", code,
+			    cur.parent_code[0] ? cur.parent_code : "(none)",
+			    u->parent_code ? ou_show(a, u->parent_code) : "(none)");
 			return 0;
 		}
 	}
@@ -1468,13 +1480,14 @@ static int ou_imp_row_refs(struct db *db, struct ou_import *im, struct ou_row *r
 		if (ou_imp_resolve(db, im, u->parent_code, &f, &r->parent_row, &r->parent_id) < 0)
 			return -1;
 		if (!f.found) {
-			r->msg = arena_printf(a, "%s: unknown parent_code %s (not in this file or "
-						 "the database)",
-					      code, ou_show(a, u->parent_code));
+			r->msg = arena_printf(a,
+			                      "%s: unknown parent_code %s (not in this file or "
+			                      "the database)",
+			                      code, ou_show(a, u->parent_code));
 			return 0;
 		}
-		if (!f.unknown &&
-		    !ou_parent_ok(u->kind, ou_show(a, u->parent_code), f.kind, true, err, sizeof(err))) {
+		if (!f.unknown && !ou_parent_ok(u->kind, ou_show(a, u->parent_code), f.kind, true,
+		                                err, sizeof(err))) {
 			r->msg = arena_printf(a, "%s: %s", code, err);
 			return 0;
 		}
@@ -1483,14 +1496,15 @@ static int ou_imp_row_refs(struct db *db, struct ou_import *im, struct ou_row *r
 		if (ou_imp_resolve(db, im, u->center_code, &f, &r->center_row, &r->center_id) < 0)
 			return -1;
 		if (!f.found) {
-			r->msg = arena_printf(a, "%s: unknown center_code %s (not in this file or "
-						 "the database)",
-					      code, ou_show(a, u->center_code));
+			r->msg = arena_printf(a,
+			                      "%s: unknown center_code %s (not in this file or "
+			                      "the database)",
+			                      code, ou_show(a, u->center_code));
 			return 0;
 		}
-		if (!f.unknown &&
-		    !ou_center_ok(ou_show(a, u->center_code), f.kind, f.type ? f.type : "",
-				  f.county ? f.county : "", u->parent_code, true, err, sizeof(err))) {
+		if (!f.unknown && !ou_center_ok(ou_show(a, u->center_code), f.kind,
+		                                f.type ? f.type : "", f.county ? f.county : "",
+		                                u->parent_code, true, err, sizeof(err))) {
 			r->msg = arena_printf(a, "%s: %s", code, err);
 			return 0;
 		}
@@ -1541,9 +1555,9 @@ static int ou_imp_phase(const struct ou_row *r)
 static int ou_imp_centers(struct db *db, struct ou_import *im)
 {
 	sqlite3_stmt *st = db_prep(db, "SELECT t.code, c.code FROM org_unit t"
-				       " JOIN org_unit c ON c.id = t.center_id"
-				       " WHERE c.school_type IS NULL OR c.school_type NOT IN"
-				       " ('211', '312', '345')");
+	                               " JOIN org_unit c ON c.id = t.center_id"
+	                               " WHERE c.school_type IS NULL OR c.school_type NOT IN"
+	                               " ('211', '312', '345')");
 	if (!st)
 		return -1;
 	int rc;
@@ -1552,13 +1566,13 @@ static int ou_imp_centers(struct db *db, struct ou_import *im)
 		struct ou_row *r = k ? &im->rows[k - 1] : NULL;
 		if (r && !r->msg)
 			r->msg = arena_printf(&im->a,
-					      "%s is the center of 教学点 %s, so its school_type "
-					      "must be " OU_CENTER_TYPES,
-					      r->u.code, db_text(st, 0));
+			                      "%s is the center of 教学点 %s, so its school_type "
+			                      "must be " OU_CENTER_TYPES,
+			                      r->u.code, db_text(st, 0));
 		else if (!r)
 			ou_imp_error(im, 0,
-				     arena_printf(&im->a, "教学点 %s has an invalid center %s",
-						  db_text(st, 0), db_text(st, 1)));
+			             arena_printf(&im->a, "教学点 %s has an invalid center %s",
+			                          db_text(st, 0), db_text(st, 1)));
 		im->bad = true;
 	}
 	db_done(st);
@@ -1588,7 +1602,7 @@ static long ou_imp_store(struct db *db, struct ou_import *im, const char *actor)
 		size_t first = ou_imp_add(im, k);
 		if (first)
 			r->msg = arena_printf(&im->a, "duplicate code %s (first on line %ld)",
-					      ou_show(&im->a, r->u.code), im->rows[first - 1].line);
+			                      ou_show(&im->a, r->u.code), im->rows[first - 1].line);
 	}
 	if (!db_begin_write(db)) {
 		ou_imp_error(im, 0, "the database is busy; try again");
@@ -1611,7 +1625,7 @@ static long ou_imp_store(struct db *db, struct ou_import *im, const char *actor)
 					goto db_error;
 				if (im->progress && ++written % 1000 == 0)
 					fprintf(im->progress, "%s: stored %zu of %zu units\n",
-						im->fname, written, im->nrows);
+					        im->fname, written, im->nrows);
 			}
 		if (ou_imp_centers(db, im) < 0)
 			goto db_error;
@@ -1619,7 +1633,7 @@ static long ou_imp_store(struct db *db, struct ou_import *im, const char *actor)
 	for (size_t k = 0; k < im->nrows; k++)
 		if (im->rows[k].msg)
 			fprintf(im->errors, "%s:%ld: %s\n", im->fname, im->rows[k].line,
-				im->rows[k].msg);
+			        im->rows[k].msg);
 	if (im->bad)
 		goto done;
 	if (!db_commit(db)) {
@@ -1639,7 +1653,7 @@ done:
 
 /* Import units from CSV: all rows or none. */
 long ou_import_csv(struct db *db, FILE *in, const char *fname, const char *actor, FILE *errors,
-		   FILE *progress)
+                   FILE *progress)
 {
 	struct ou_import *im = calloc(1, sizeof(*im));
 	long result = -1;

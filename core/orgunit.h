@@ -15,8 +15,8 @@ struct org_unit {
 	long long id;
 	const char *code;
 	const char *name;
-	const char *kind; /* "city", "county", "school" */
-	long long parent_id;   /* 0 for the city */
+	const char *kind;    /* "city", "county", "school" */
+	long long parent_id; /* 0 for the city */
 	const char *parent_code;
 	const char *parent_name;
 	const char *school_type; /* 办学类型 code, e.g. "312" */
@@ -65,23 +65,23 @@ bool ou_in_scope(struct db *db, long long scope_id, long long target_id);
 
 /* All units directly below `parent_id` (0: the top level), ordered by code. */
 int ou_children(struct db *db, struct arena *a, long long parent_id, struct org_unit **out,
-		size_t *n);
+                size_t *n);
 /* All schools at or below `scope_id`, ordered by county code then school code. */
 int ou_schools(struct db *db, struct arena *a, long long scope_id, struct org_unit **out,
-	       size_t *n);
+               size_t *n);
 
 /* ---- writing (each in one BEGIN IMMEDIATE transaction with its audit row) ---- */
 
 /* Create a unit whose parent (and center) are given by code in parent_code /
  * center_code. Returns the new id, or 0 with a Chinese message in err. */
 long long ou_create(struct db *db, const struct org_unit *u, const char *actor, char *err,
-		    size_t errlen);
+                    size_t errlen);
 /* Update name and school attributes (code and kind never change). */
 bool ou_update(struct db *db, const struct org_unit *u, const char *actor, char *err,
-	       size_t errlen);
+               size_t errlen);
 /* Activate or deactivate. */
 bool ou_set_active(struct db *db, long long id, bool active, const char *actor, char *err,
-		   size_t errlen);
+                   size_t errlen);
 
 /* Import units from a UTF-8 CSV stream with a header row (columns by name:
  * code, name, parent_code, kind, school_type, ownership, inclusive,
@@ -92,6 +92,6 @@ bool ou_set_active(struct db *db, long long id, bool active, const char *actor, 
  * unit. `progress` (may be NULL) gets a line every 1000 rows. Returns the
  * number of rows imported, or -1. */
 long ou_import_csv(struct db *db, FILE *in, const char *fname, const char *actor, FILE *errors,
-		   FILE *progress);
+                   FILE *progress);
 
 #endif

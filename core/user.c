@@ -92,7 +92,7 @@ bool user_hash_password(const char *password, char *out, size_t outlen)
 	if (outlen < crypto_pwhash_STRBYTES)
 		return false;
 	if (crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
 		log_error("crypto_pwhash_str failed (out of memory)");
 		return false;
 	}
@@ -143,7 +143,7 @@ static void user_from_row(sqlite3_stmt *st, struct arena *a, struct user *u)
 
 /* Finish a single-row read: 1 found, 0 not found, -1 error. */
 static int user_read_one(struct db *db, sqlite3_stmt *st, struct arena *a, struct user *out,
-			 char *hash_out, size_t hashlen)
+                         char *hash_out, size_t hashlen)
 {
 	int rc = sqlite3_step(st);
 	int found = 0;
@@ -162,12 +162,12 @@ static int user_read_one(struct db *db, sqlite3_stmt *st, struct arena *a, struc
 
 /* Load by login. */
 int user_get_by_login(struct db *db, struct arena *a, const char *login, struct user *out,
-		      char *hash_out, size_t hashlen)
+                      char *hash_out, size_t hashlen)
 {
 	sqlite3_stmt *st = db_prep(
 	    db, "SELECT u.id, u.login, u.display_name, u.role, u.org_unit_id, u.must_change,"
-		" u.active, o.code, o.name, o.kind, u.password_hash"
-		" FROM user u JOIN org_unit o ON o.id = u.org_unit_id WHERE u.login = ?1");
+	        " u.active, o.code, o.name, o.kind, u.password_hash"
+	        " FROM user u JOIN org_unit o ON o.id = u.org_unit_id WHERE u.login = ?1");
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, login, -1);
@@ -179,8 +179,8 @@ int user_get(struct db *db, struct arena *a, long long id, struct user *out)
 {
 	sqlite3_stmt *st = db_prep(
 	    db, "SELECT u.id, u.login, u.display_name, u.role, u.org_unit_id, u.must_change,"
-		" u.active, o.code, o.name, o.kind, ''"
-		" FROM user u JOIN org_unit o ON o.id = u.org_unit_id WHERE u.id = ?1");
+	        " u.active, o.code, o.name, o.kind, ''"
+	        " FROM user u JOIN org_unit o ON o.id = u.org_unit_id WHERE u.id = ?1");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
@@ -192,12 +192,12 @@ int user_list(struct db *db, struct arena *a, long long scope_id, struct user **
 {
 	sqlite3_stmt *st = db_prep(
 	    db, "SELECT u.id, u.login, u.display_name, u.role, u.org_unit_id, u.must_change,"
-		" u.active, o.code, o.name, o.kind, ''"
-		" FROM user u JOIN org_unit o ON o.id = u.org_unit_id"
-		" LEFT JOIN org_unit p ON p.id = o.parent_id"
-		" WHERE ?1 = 0 OR o.id = ?1 OR p.id = ?1 OR p.parent_id = ?1"
-		" ORDER BY CASE u.role WHEN 'admin' THEN 0 WHEN 'reviewer' THEN 1 ELSE 2 END,"
-		" o.code, u.login");
+	        " u.active, o.code, o.name, o.kind, ''"
+	        " FROM user u JOIN org_unit o ON o.id = u.org_unit_id"
+	        " LEFT JOIN org_unit p ON p.id = o.parent_id"
+	        " WHERE ?1 = 0 OR o.id = ?1 OR p.id = ?1 OR p.parent_id = ?1"
+	        " ORDER BY CASE u.role WHEN 'admin' THEN 0 WHEN 'reviewer' THEN 1 ELSE 2 END,"
+	        " o.code, u.login");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, scope_id);
@@ -239,7 +239,7 @@ static long long user_unit(struct db *db, const char *code, char *kind, size_t k
 
 /* Check the fields common to create and update. */
 static bool user_check(struct db *db, const struct user *u, long long *unit_id, char *err,
-		       size_t errlen)
+                       size_t errlen)
 {
 	char kind[16] = "";
 	if (!u->display_name || !*u->display_name || strlen(u->display_name) > 100) {
@@ -257,7 +257,8 @@ static bool user_check(struct db *db, const struct user *u, long long *unit_id, 
 	}
 	*unit_id = u->org_code ? user_unit(db, u->org_code, kind, sizeof(kind)) : 0;
 	if (!*unit_id) {
-		snprintf(err, errlen, "所属单位“%s”不存在或已停用。", u->org_code ? u->org_code : "");
+		snprintf(err, errlen, "所属单位“%s”不存在或已停用。",
+		         u->org_code ? u->org_code : "");
 		return false;
 	}
 	if (!user_role_fits_unit(u->role, kind)) {
@@ -268,8 +269,8 @@ static bool user_check(struct db *db, const struct user *u, long long *unit_id, 
 }
 
 /* Create an account with its audit row. */
-long long user_create(struct db *db, const struct user *u, const char *password,
-		      const char *actor, char *err, size_t errlen)
+long long user_create(struct db *db, const struct user *u, const char *password, const char *actor,
+                      char *err, size_t errlen)
 {
 	long long unit_id, id = 0;
 	const char *why;
@@ -292,8 +293,9 @@ long long user_create(struct db *db, const struct user *u, const char *password,
 	}
 	if (!user_check(db, u, &unit_id, err, errlen))
 		goto fail;
-	sqlite3_stmt *st = db_prep(db, "INSERT INTO user(login, display_name, role, org_unit_id,"
-				       " password_hash, must_change) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	sqlite3_stmt *st =
+	    db_prep(db, "INSERT INTO user(login, display_name, role, org_unit_id,"
+	                " password_hash, must_change) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 	if (!st)
 		goto fail_db;
 	db_bind_text(st, 1, u->login, -1);
@@ -314,7 +316,7 @@ long long user_create(struct db *db, const struct user *u, const char *password,
 	char object[40], detail[256];
 	snprintf(object, sizeof(object), "user:%lld", id);
 	snprintf(detail, sizeof(detail), "{\"login\":\"%s\",\"role\":\"%s\",\"org\":\"%s\"}",
-		 u->login, u->role, u->org_code);
+	         u->login, u->role, u->org_code);
 	if (!audit_log(db, actor, "user.create", object, detail) || !db_commit(db))
 		goto fail_db;
 	return id;
@@ -335,8 +337,9 @@ bool user_update(struct db *db, const struct user *u, const char *actor, char *e
 	}
 	if (!user_check(db, u, &unit_id, err, errlen))
 		goto fail;
-	sqlite3_stmt *st = db_prep(db, "UPDATE user SET display_name = ?2, role = ?3, org_unit_id = ?4"
-				       " WHERE id = ?1");
+	sqlite3_stmt *st =
+	    db_prep(db, "UPDATE user SET display_name = ?2, role = ?3, org_unit_id = ?4"
+	                " WHERE id = ?1");
 	if (!st)
 		goto fail_db;
 	sqlite3_bind_int64(st, 1, u->id);
@@ -378,7 +381,7 @@ static bool user_end_sessions(struct db *db, long long id)
 
 /* Set a new password and end the user's sessions. */
 bool user_set_password(struct db *db, long long id, const char *password, bool must_change,
-		       const char *actor, char *err, size_t errlen)
+                       const char *actor, char *err, size_t errlen)
 {
 	char hash[crypto_pwhash_STRBYTES];
 	const char *why;
@@ -405,7 +408,7 @@ bool user_set_password(struct db *db, long long id, const char *password, bool m
 	snprintf(object, sizeof(object), "user:%lld", id);
 	if (!user_end_sessions(db, id) ||
 	    !audit_log(db, actor, must_change ? "user.password_reset" : "user.password_change",
-		       object, NULL) ||
+	               object, NULL) ||
 	    !db_commit(db))
 		goto fail;
 	return true;
@@ -417,7 +420,7 @@ fail:
 
 /* Activate or deactivate an account. */
 bool user_set_active(struct db *db, long long id, bool active, const char *actor, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	if (!db_begin_write(db)) {
 		snprintf(err, errlen, "系统繁忙，请稍后再试。");

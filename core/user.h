@@ -52,7 +52,7 @@ char *user_random_password(struct arena *a);
 /* Load by login / id with the org unit's code, name and kind. Returns 1 found,
  * 0 not found, -1 on error. The password hash is copied to hash_out when not NULL. */
 int user_get_by_login(struct db *db, struct arena *a, const char *login, struct user *out,
-		      char *hash_out, size_t hashlen);
+                      char *hash_out, size_t hashlen);
 int user_get(struct db *db, struct arena *a, long long id, struct user *out);
 
 /* All users, ordered by role, org code, login; or only those scoped at or
@@ -61,16 +61,16 @@ int user_list(struct db *db, struct arena *a, long long scope_id, struct user **
 
 /* Create an account (one transaction with its audit row). The unit is given
  * by code in u->org_code. Returns the new id or 0 with a Chinese message. */
-long long user_create(struct db *db, const struct user *u, const char *password,
-		      const char *actor, char *err, size_t errlen);
+long long user_create(struct db *db, const struct user *u, const char *password, const char *actor,
+                      char *err, size_t errlen);
 /* Change display name, role and org unit (by u->org_code). */
 bool user_update(struct db *db, const struct user *u, const char *actor, char *err, size_t errlen);
 /* Set a new password; must_change marks it as one-time (set by an admin).
  * Every session of the user ends. */
 bool user_set_password(struct db *db, long long id, const char *password, bool must_change,
-		       const char *actor, char *err, size_t errlen);
+                       const char *actor, char *err, size_t errlen);
 /* Activate or deactivate; deactivation ends every session of the user. */
 bool user_set_active(struct db *db, long long id, bool active, const char *actor, char *err,
-		     size_t errlen);
+                     size_t errlen);
 
 #endif

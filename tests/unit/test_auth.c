@@ -35,15 +35,18 @@ static int setup(void **state)
 	if (migrate_apply(&f->db, mig, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	assert_true(db_exec(&f->db, "INSERT INTO org_unit(id, code, name, kind) VALUES"
-				    " (1, '990100', '示范市', 'city')"));
+	                            " (1, '990100', '示范市', 'city')"));
 	assert_true(db_exec(&f->db, "INSERT INTO org_unit(id, code, name, kind, parent_id) VALUES"
-				    " (2, '990102', '东城区', 'county', 1)"));
-	assert_true(db_exec(&f->db, "INSERT INTO org_unit(id, code, name, kind, parent_id,"
-				    " school_type, ownership, urban_rural) VALUES"
-				    " (3, '2199000001', '东城区实验小学', 'school', 2, '211', 'public', '111')"));
+	                            " (2, '990102', '东城区', 'county', 1)"));
+	assert_true(db_exec(
+	    &f->db, "INSERT INTO org_unit(id, code, name, kind, parent_id,"
+	            " school_type, ownership, urban_rural) VALUES"
+	            " (3, '2199000001', '东城区实验小学', 'school', 2, '211', 'public', '111')"));
 	arena_init(&f->a, 0);
-	struct user u = {.login = "2199000001", .display_name = "实验小学", .role = "school",
-			 .org_code = "2199000001"};
+	struct user u = {.login = "2199000001",
+	                 .display_name = "实验小学",
+	                 .role = "school",
+	                 .org_code = "2199000001"};
 	f->user_id = user_create(&f->db, &u, "correct horse", "test", err, sizeof(err));
 	if (!f->user_id)
 		fail_msg("%s", err);
@@ -149,7 +152,7 @@ static void test_session_lifecycle(void **state)
 	char token[AUTH_TOKEN_SIZE], csrf[AUTH_TOKEN_SIZE];
 	long long t0 = 1000000;
 	assert_true(auth_session_create(&f->db, f->user_id, "2199000001", "127.0.0.1", t0, NULL,
-					token, csrf));
+	                                token, csrf));
 	struct auth_session s;
 	assert_int_equal(auth_session_lookup(&f->db, &f->a, token, t0 + 10, 1800, 43200, &s), 1);
 	assert_string_equal(s.user.login, "2199000001");
@@ -169,7 +172,7 @@ static void test_session_lifecycle(void **state)
 	/* rotation: a new login with the old token deletes the old session */
 	char token2[AUTH_TOKEN_SIZE], csrf2[AUTH_TOKEN_SIZE];
 	assert_true(auth_session_create(&f->db, f->user_id, "2199000001", "127.0.0.1", t0 + 20,
-					token, token2, csrf2));
+	                                token, token2, csrf2));
 	assert_int_equal(auth_session_lookup(&f->db, &f->a, token, t0 + 30, 1800, 43200, &s), 0);
 	assert_int_equal(auth_session_lookup(&f->db, &f->a, token2, t0 + 30, 1800, 43200, &s), 1);
 	/* logout */
@@ -200,15 +203,15 @@ static void test_session_timeouts(void **state)
 	assert_int_equal(sqlite3_column_int(st, 0), 0);
 	db_done(st);
 	/* the tombstone answers for a day, then nothing */
-	assert_int_equal(auth_session_lookup(&f->db, &f->a, token, t0 + 43201 + 86400, 1800, 43200,
-					     &s), 2);
-	assert_int_equal(auth_session_lookup(&f->db, &f->a, token, t0 + 43202 + 86400, 1800, 43200,
-					     &s), 0);
+	assert_int_equal(
+	    auth_session_lookup(&f->db, &f->a, token, t0 + 43201 + 86400, 1800, 43200, &s), 2);
+	assert_int_equal(
+	    auth_session_lookup(&f->db, &f->a, token, t0 + 43202 + 86400, 1800, 43200, &s), 0);
 	/* idle for 31 minutes: expired */
 	assert_true(auth_session_create(&f->db, f->user_id, "u", "a", t0, NULL, token, csrf));
 	assert_int_equal(auth_session_lookup(&f->db, &f->a, token, t0 + 1799, 1800, 43200, &s), 1);
-	assert_int_equal(auth_session_lookup(&f->db, &f->a, token, t0 + 1799 + 1801, 1800, 43200, &s),
-			 2);
+	assert_int_equal(
+	    auth_session_lookup(&f->db, &f->a, token, t0 + 1799 + 1801, 1800, 43200, &s), 2);
 	/* deactivating the user ends the session */
 	char err[256];
 	assert_true(auth_session_create(&f->db, f->user_id, "u", "a", t0, NULL, token, csrf));
@@ -251,26 +254,27 @@ static void test_password_change_audit(void **state)
 	struct auth_session s;
 	assert_true(auth_session_create(&f->db, f->user_id, "u", "a", 100, NULL, token, csrf));
 	assert_true(user_set_password(&f->db, f->user_id, "new-password-1", true, "admin", err,
-				      sizeof(err)));
+	                              sizeof(err)));
 	assert_int_equal(auth_session_lookup(&f->db, &f->a, token, 101, 1800, 43200, &s), 0);
 	struct user u;
 	char hash[256];
-	assert_int_equal(
-	    user_get_by_login(&f->db, &f->a, "2199000001", &u, hash, sizeof(hash)), 1);
+	assert_int_equal(user_get_by_login(&f->db, &f->a, "2199000001", &u, hash, sizeof(hash)), 1);
 	assert_true(u.must_change);
 	assert_true(user_verify_password(hash, "new-password-1"));
 	assert_false(user_verify_password(hash, "correct horse"));
-	sqlite3_stmt *st = db_prep(&f->db, "SELECT count(*) FROM audit WHERE action IN"
-					   " ('user.create', 'user.password_reset', 'session.login')");
+	sqlite3_stmt *st =
+	    db_prep(&f->db, "SELECT count(*) FROM audit WHERE action IN"
+	                    " ('user.create', 'user.password_reset', 'session.login')");
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(st, 0), 3);
 	db_done(st);
 	/* a school account cannot be attached to a county */
-	struct user bad = {.login = "x1", .display_name = "x", .role = "school", .org_code = "990102"};
+	struct user bad = {
+	    .login = "x1", .display_name = "x", .role = "school", .org_code = "990102"};
 	assert_int_equal(user_create(&f->db, &bad, "abcdefgh1", "t", err, sizeof(err)), 0);
 	/* duplicate login */
-	struct user dup = {.login = "2199000001", .display_name = "x", .role = "school",
-			   .org_code = "2199000001"};
+	struct user dup = {
+	    .login = "2199000001", .display_name = "x", .role = "school", .org_code = "2199000001"};
 	assert_int_equal(user_create(&f->db, &dup, "abcdefgh1", "t", err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "已被使用"));
 }

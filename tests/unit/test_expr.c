@@ -388,7 +388,7 @@ static void test_limits(void **state)
 	set("a234567890123456789012345678901234567890123456789012345678901234", 5);
 	check_num("a234567890123456789012345678901234567890123456789012345678901234 + 1", 6);
 	check_error("1 + a2345678901234567890123456789012345678901234567890123456789012345",
-		    "column 5: name longer than 64 characters");
+	            "column 5: name longer than 64 characters");
 
 	/* source length: 4096 bytes are fine, 4097 are not */
 	memset(src, ' ', EXPR_MAX_SOURCE);
@@ -536,12 +536,24 @@ static void test_no_nan_inf(void **state)
 
 	/* many expressions over awkward values: always finite or missing */
 	static const char *const exprs[] = {
-	    "a + b", "a - b", "a * b", "a / b", "-a / b", "abs(a) * c", "ceil(a / b)",
-	    "sum(a, b, c) / c", "min(a, b) * max(b, c)", "a * b * c", "a / b / c",
-	    "a == b or b < c", "(a / b) * (b / c) * (c / a)", "not (a / b) and c",
+	    "a + b",
+	    "a - b",
+	    "a * b",
+	    "a / b",
+	    "-a / b",
+	    "abs(a) * c",
+	    "ceil(a / b)",
+	    "sum(a, b, c) / c",
+	    "min(a, b) * max(b, c)",
+	    "a * b * c",
+	    "a / b / c",
+	    "a == b or b < c",
+	    "(a / b) * (b / c) * (c / a)",
+	    "not (a / b) and c",
 	};
-	static const double v[] = {0, -0.0, 1, -1, 0.5, 1e-300, -1e-300, 1e300, -1e300,
-				   1.7976931348623157e308, 4.9e-324, 3, 1e12};
+	static const double v[] = {0,        -0.0,    1,     -1,     0.5,
+	                           1e-300,   -1e-300, 1e300, -1e300, 1.7976931348623157e308,
+	                           4.9e-324, 3,       1e12};
 	const size_t nv = sizeof(v) / sizeof(v[0]);
 	for (size_t k = 0; k < sizeof(exprs) / sizeof(exprs[0]); k++) {
 		struct expr *e = compile(exprs[k]);
@@ -662,7 +674,7 @@ static void test_domain_rules(void **state)
 	assert_int_equal(rule(music2), 0);
 
 	const char *quals = "pri_t_edu_grad + pri_t_edu_bach + pri_t_edu_assoc + pri_t_edu_below "
-			    "== pri_teachers";
+	                    "== pri_teachers";
 	set("pri_teachers", 60);
 	set("pri_t_edu_grad", 2);
 	set("pri_t_edu_bach", 40);

@@ -86,7 +86,7 @@ static void test_real_forms(void **state)
 	assert_non_null(vals);
 	assert_non_null(present);
 	static const char *const codes[] = {"pri_classes", "pri_classes_46_55", "pri_classes_56_65",
-					    "pri_classes_66p"};
+	                                    "pri_classes_66p"};
 	static const double v[] = {10, 5, 6, 0};
 	for (size_t i = 0; i < 4; i++) {
 		int slot = form_field_find(set, codes[i])->slot;
@@ -238,16 +238,20 @@ static void test_applies_and_stages(void **state)
 #define HEAD "{\"code\":\"t\",\"name\":\"测试\",\"edition\":1,"
 #define FA "{\"code\":\"a\",\"label\":\"甲\",\"type\":\"integer\",\"max\":10}"
 #define FB "{\"code\":\"b\",\"label\":\"乙\",\"type\":\"integer\",\"max\":10}"
-#define SECTION(fields) "\"sections\":[{\"code\":\"main\",\"title\":\"主要\",\"fields\":[" fields "]}]"
+#define SECTION(fields)                                                                            \
+	"\"sections\":[{\"code\":\"main\",\"title\":\"主要\",\"fields\":[" fields "]}]"
 #define PLAIN(fields) HEAD SECTION(fields) ",\"rules\":[]}"
 #define RULES(rules) HEAD SECTION(FA "," FB) ",\"rules\":[" rules "]}"
-#define RULE(code, expr) "{\"code\":\"" code "\",\"expr\":\"" expr "\",\"severity\":\"error\",\"message\":\"错\"}"
+#define RULE(code, expr)                                                                           \
+	"{\"code\":\"" code "\",\"expr\":\"" expr "\",\"severity\":\"error\",\"message\":\"错\"}"
 #define GRID(columns, rules)                                                                       \
-	HEAD "\"sections\":[{\"code\":\"g\",\"title\":\"分学段\",\"grid\":{\"rows\":[\"kg\",\"pri\"],"    \
+	HEAD "\"sections\":[{\"code\":\"g\",\"title\":\"分学段\",\"grid\":{\"rows\":[\"kg\","   \
+	     "\"pri\"],"                                                                           \
 	     "\"columns\":[" columns "]}}],\"rules\":[" rules "]}"
 #define COL_STUDENTS "{\"code\":\"students\",\"label\":\"学生\",\"type\":\"integer\",\"max\":9}"
 #define COL_BANDS                                                                                  \
-	"{\"code\":\"bands\",\"label\":\"大班\",\"type\":\"integer\",\"max\":9,\"stages\":[\"pri\"]}"
+	"{\"code\":\"bands\",\"label\":\"大班\",\"type\":\"integer\",\"max\":9,\"stages\":["     \
+	"\"pri\"]}"
 
 /* A definition that must be refused, with what the message must say. */
 struct bad {
@@ -260,7 +264,8 @@ static const struct bad bad_defs[] = {
     /* unknown keys, at every level */
     {PLAIN("{\"code\":\"a\",\"lable\":\"甲\",\"type\":\"integer\",\"max\":10}"), false, "field a",
      "unknown key 'lable'"},
-    {HEAD "\"sectons\":[]," SECTION(FA) ",\"rules\":[]}", false, "form t: ", "unknown key 'sectons'"},
+    {HEAD "\"sectons\":[]," SECTION(FA) ",\"rules\":[]}", false,
+     "form t: ", "unknown key 'sectons'"},
     {HEAD "\"sections\":[{\"code\":\"main\",\"titel\":\"主要\",\"fields\":[" FA "]}],\"rules\":[]}",
      false, "section main", "unknown key 'titel'"},
     {RULES("{\"code\":\"r\",\"expr\":\"a<b\",\"severty\":\"error\",\"message\":\"错\"}"), false,
@@ -268,15 +273,16 @@ static const struct bad bad_defs[] = {
     /* duplicate codes */
     {PLAIN(FA "," FA), false, "field a", "defined twice in the form"},
     {GRID(COL_STUDENTS "," COL_STUDENTS, ""), false, "grid column students", "used twice"},
-    {HEAD "\"sections\":[{\"code\":\"g\",\"title\":\"分\",\"grid\":{\"rows\":[\"kg\"],\"columns\":["
-	  COL_STUDENTS "]}},{\"code\":\"p\",\"title\":\"平\",\"fields\":[{\"code\":\"kg_students\","
-	  "\"label\":\"甲\",\"type\":\"yesno\"}]}],\"rules\":[]}",
+    {HEAD "\"sections\":[{\"code\":\"g\",\"title\":\"分\",\"grid\":{\"rows\":[\"kg\"],\"columns\":"
+          "[" COL_STUDENTS
+          "]}},{\"code\":\"p\",\"title\":\"平\",\"fields\":[{\"code\":\"kg_students\","
+          "\"label\":\"甲\",\"type\":\"yesno\"}]}],\"rules\":[]}",
      false, "field kg_students", "defined twice in the form"},
     /* code syntax */
     {PLAIN("{\"code\":\"A1\",\"label\":\"甲\",\"type\":\"integer\",\"max\":10}"), false,
      "section main: fields[0]", "bad code 'A1'"},
     {PLAIN("{\"code\":\"a23456789012345678901234567890123456789012345678x\",\"label\":\"甲\","
-	   "\"type\":\"yesno\"}"),
+           "\"type\":\"yesno\"}"),
      false, "fields[0]", "at most 48"},
     {"{\"code\":\"1t\",\"name\":\"测试\",\"edition\":1," SECTION(FA) ",\"rules\":[]}", false,
      "t.json: ", "bad code '1t'"},
@@ -286,10 +292,10 @@ static const struct bad bad_defs[] = {
     /* types and bounds */
     {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"integer\",\"min\":5,\"max\":1}"), false,
      "field a", "min (5) is greater than max (1)"},
-    {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"integer\",\"decimals\":2,\"max\":1}"), false,
-     "field a", "'decimals' is only for decimal fields"},
-    {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"decimal\",\"decimals\":7,\"max\":1}"), false,
-     "field a", "'decimals' must be an integer from 1 to 6"},
+    {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"integer\",\"decimals\":2,\"max\":1}"),
+     false, "field a", "'decimals' is only for decimal fields"},
+    {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"decimal\",\"decimals\":7,\"max\":1}"),
+     false, "field a", "'decimals' must be an integer from 1 to 6"},
     {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"decimal\",\"max\":1}"), false, "field a",
      "needs 'decimals'"},
     {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"integer\",\"max\":1.5}"), false, "field a",
@@ -299,20 +305,20 @@ static const struct bad bad_defs[] = {
      "bad type 'float'"},
     {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"choice\"}"), false, "field a",
      "a choice field needs 'choices'"},
-    {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"choice\",\"choices\":[]}"), false, "field a",
-     "'choices'"},
+    {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"choice\",\"choices\":[]}"), false,
+     "field a", "'choices'"},
     {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"choice\",\"choices\":[{\"value\":\"1\","
-	   "\"label\":\"是\"},{\"value\":\"1\",\"label\":\"否\"}]}"),
+           "\"label\":\"是\"},{\"value\":\"1\",\"label\":\"否\"}]}"),
      false, "field a", "choice value '1' is listed twice"},
     {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"yesno\",\"choices\":[{\"value\":\"1\","
-	   "\"label\":\"是\"}]}"),
+           "\"label\":\"是\"}]}"),
      false, "field a", "only for choice fields"},
-    {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"text\",\"max_length\":0}"), false, "field a",
-     "'max_length' must be an integer from 1 to 2000"},
+    {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"text\",\"max_length\":0}"), false,
+     "field a", "'max_length' must be an integer from 1 to 2000"},
     {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"yesno\",\"max_length\":5}"), false,
      "field a", "only for text fields"},
-    {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"yesno\",\"unit\":\"人\"}"), false, "field a",
-     "'unit' is only for number fields"},
+    {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"yesno\",\"unit\":\"人\"}"), false,
+     "field a", "'unit' is only for number fields"},
     {PLAIN("{\"code\":\"a\",\"label\":\" \",\"type\":\"yesno\"}"), false, "field a",
      "'label' must not be empty"},
     {PLAIN("{\"code\":\"a\",\"label\":\"甲\\n乙\",\"type\":\"yesno\"}"), false, "field a",
@@ -323,17 +329,17 @@ static const struct bad bad_defs[] = {
      false, "field a", "listed twice"},
     {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"yesno\",\"stages\":[\"high\"]}"), false,
      "field a", "high is not a stage"},
-    {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"yesno\",\"school_types\":[\"999\"]}"), false,
-     "field a", "'999' is not a known"},
+    {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"yesno\",\"school_types\":[\"999\"]}"),
+     false, "field a", "'999' is not a known"},
     {PLAIN("{\"code\":\"a\",\"label\":\"甲\",\"type\":\"yesno\",\"school_types\":[\"21\"]}"), false,
      "field a", "'21' is not a known"},
     /* form level */
     {"{\"code\":\"t\",\"name\":\"测试\",\"edition\":0," SECTION(FA) ",\"rules\":[]}", false,
      "form t: ", "'edition' must be an integer from 1"},
-    {"{\"code\":\"t\",\"name\":\"测试\"," SECTION(FA) ",\"rules\":[]}", false, "form t: ",
-     "missing key 'edition'"},
-    {HEAD "\"change_warning\":1.5," SECTION(FA) ",\"rules\":[]}", false, "form t: ",
-     "'change_warning'"},
+    {"{\"code\":\"t\",\"name\":\"测试\"," SECTION(FA) ",\"rules\":[]}", false,
+     "form t: ", "missing key 'edition'"},
+    {HEAD "\"change_warning\":1.5," SECTION(FA) ",\"rules\":[]}", false,
+     "form t: ", "'change_warning'"},
     {HEAD SECTION(FA) "}", false, "form t: ", "missing key 'rules'"},
     {HEAD SECTION(FA) ",\"rules\":{}}", false, "form t: ", "'rules' must be a list"},
     {HEAD "\"sections\":[],\"rules\":[]}", false, "form t: ", "'sections'"},
@@ -342,17 +348,16 @@ static const struct bad bad_defs[] = {
     {"[1, 2]", false, "t.json: ", "must be a JSON object"},
     /* grids */
     {HEAD "\"sections\":[{\"code\":\"g\",\"title\":\"分\",\"grid\":{\"rows\":[\"kg\",\"kg\"],"
-	  "\"columns\":[" COL_STUDENTS "]}}],\"rules\":[]}",
+          "\"columns\":[" COL_STUDENTS "]}}],\"rules\":[]}",
      false, "section g: grid", "stage kg is listed twice"},
-    {HEAD "\"sections\":[{\"code\":\"g\",\"title\":\"分\",\"grid\":{\"rows\":[\"kg\"],\"columns\":["
-	  COL_BANDS "]}}],\"rules\":[]}",
+    {HEAD "\"sections\":[{\"code\":\"g\",\"title\":\"分\",\"grid\":{\"rows\":[\"kg\"],\"columns\":"
+          "[" COL_BANDS "]}}],\"rules\":[]}",
      false, "grid column bands", "stage pri is not a row of the grid"},
     /* rules */
     {RULES(RULE("r", "a <= c")), true, "rule r", "unknown field 'c'"},
     {RULES(RULE("r", "a <= ")), true, "rule r", "column"},
     {RULES(RULE("r", "a + b")), true, "rule r", "not a condition"},
-    {RULES(RULE("r", "a < b") "," RULE("r", "b < 5")), false, "rule r",
-     "rule code is used twice"},
+    {RULES(RULE("r", "a < b") "," RULE("r", "b < 5")), false, "rule r", "rule code is used twice"},
     {RULES("{\"code\":\"r\",\"expr\":\"a<b\",\"severity\":\"fatal\",\"message\":\"错\"}"), false,
      "rule r", "bad severity 'fatal'"},
     {RULES("{\"code\":\"r\",\"expr\":\"a<b\",\"severity\":\"error\",\"message\":\"\"}"), false,
@@ -362,27 +367,25 @@ static const struct bad bad_defs[] = {
     {RULES("{\"code\":\"r\",\"expr\":\"a<b\",\"severity\":\"error\",\"message\":\"{stage}错\"}"),
      false, "rule r", "only in the message of a per-stage rule"},
     {RULES("{\"code\":\"r\",\"expr\":\"a<b\",\"severity\":\"error\",\"message\":\"错\","
-	   "\"fields\":[\"c\"]}"),
+           "\"fields\":[\"c\"]}"),
      true, "rule r", "'fields': unknown field 'c'"},
     {RULES("{\"code\":\"r\",\"severity\":\"error\",\"message\":\"错\"}"), false, "rule r",
      "missing key 'expr'"},
     {RULES(RULE("r", "s_a < 5")), true, "rule r", "only for per-stage rules"},
     /* per-stage rules: s_bands exists for pri only */
     {GRID(COL_STUDENTS "," COL_BANDS,
-	  "{\"code\":\"bands_le\",\"stages\":[\"pri\",\"kg\"],\"expr\":\"s_bands <= s_students\","
-	  "\"severity\":\"error\",\"message\":\"{stage}错\"}"),
+          "{\"code\":\"bands_le\",\"stages\":[\"pri\",\"kg\"],\"expr\":\"s_bands <= s_students\","
+          "\"severity\":\"error\",\"message\":\"{stage}错\"}"),
      true, "rule bands_le (stage kg)", "unknown field 'kg_bands'"},
-    {GRID(COL_STUDENTS,
-	  "{\"code\":\"r\",\"stages\":[\"kg\"],\"expr\":\"s_students >= 0\","
-	  "\"severity\":\"error\",\"message\":\"错\"}"),
+    {GRID(COL_STUDENTS, "{\"code\":\"r\",\"stages\":[\"kg\"],\"expr\":\"s_students >= 0\","
+                        "\"severity\":\"error\",\"message\":\"错\"}"),
      false, "rule r", "needs {stage}"},
-    {GRID(COL_STUDENTS,
-	  "{\"code\":\"r\",\"stages\":[\"kg\"],\"expr\":\"kg_students >= 0\","
-	  "\"severity\":\"error\",\"message\":\"{stage}错\"}"),
+    {GRID(COL_STUDENTS, "{\"code\":\"r\",\"stages\":[\"kg\"],\"expr\":\"kg_students >= 0\","
+                        "\"severity\":\"error\",\"message\":\"{stage}错\"}"),
      true, "rule r (stage kg)", "s_<column>"},
     {GRID(COL_STUDENTS,
-	  "{\"code\":\"r\",\"stages\":[\"kg\",\"pri\"],\"expr\":\"s_students >= 0\","
-	  "\"severity\":\"error\",\"message\":\"{stage}错\",\"fields\":[\"s_students\",\"x\"]}"),
+          "{\"code\":\"r\",\"stages\":[\"kg\",\"pri\"],\"expr\":\"s_students >= 0\","
+          "\"severity\":\"error\",\"message\":\"{stage}错\",\"fields\":[\"s_students\",\"x\"]}"),
      true, "rule r (stage kg)", "'fields': unknown field 'x'"},
     /* invalid JSON */
     {"{\n\"code\": \"t\",\n\"name\" \"x\"\n}", false, "t.json: ", "invalid JSON at line 3"},
@@ -390,7 +393,13 @@ static const struct bad bad_defs[] = {
     {"\xef\xbb\xbf{}", false, "t.json: ", "byte order mark"},
     {"{\"code\":\"t\",\"name\":\"\xff\xfe\"}", false, "t.json: ", "invalid JSON at line 1"},
     {PLAIN("{\"code\":\"a\",\"\xe7\x94\xb2\\u0001x\":1}"), false, "field a", "unknown key '甲?x'"},
-    {PLAIN("{\"code\":\"a\",\"\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\":1}"), false, "field a", "甲甲...'"},
+    {PLAIN("{\"code\":\"a\","
+           "\"\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2"
+           "\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2"
+           "\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2"
+           "\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2\xe7\x94\xb2"
+           "\xe7\x94\xb2\xe7\x94\xb2\":1}"),
+     false, "field a", "甲甲...'"},
 };
 
 /* Each broken definition is refused with a message naming file, form and element. */
@@ -401,7 +410,8 @@ static void test_broken(void **state)
 	for (size_t i = 0; i < sizeof(bad_defs) / sizeof(bad_defs[0]); i++) {
 		const struct bad *b = &bad_defs[i];
 		struct form_set *set = form_set_new();
-		bool ok = form_set_add_json(set, b->json, strlen(b->json), "t.json", err, sizeof(err));
+		bool ok =
+		    form_set_add_json(set, b->json, strlen(b->json), "t.json", err, sizeof(err));
 		if (b->at_finish) {
 			if (!ok)
 				fail_msg("case %zu: refused too early: %s", i, err);
@@ -414,7 +424,7 @@ static void test_broken(void **state)
 		if (ok && b->what[0])
 			fail_msg("case %zu: accepted: %s", i, b->json);
 		if (b->what[0] && (strncmp(err, "t.json: ", 8) != 0 || !strstr(err, b->where) ||
-				   !strstr(err, b->what)))
+		                   !strstr(err, b->what)))
 			fail_msg("case %zu: want '%s' and '%s' in: %s", i, b->where, b->what, err);
 		if (b->what[0] && strncmp(b->where, "t.json", 6) != 0 && !strstr(err, "form t: "))
 			fail_msg("case %zu: the form is not named: %s", i, err);
@@ -427,20 +437,22 @@ static void test_set_level(void **state)
 {
 	(void)state;
 	char err[1024];
-	static const char t1[] = "{\"code\":\"t1\",\"name\":\"一\",\"edition\":1," SECTION(FA) ",\"rules\":[]}";
-	static const char t2[] = "{\"code\":\"t2\",\"name\":\"二\",\"edition\":1," SECTION(FB "," FA)
-				 ",\"rules\":[]}";
+	static const char t1[] =
+	    "{\"code\":\"t1\",\"name\":\"一\",\"edition\":1," SECTION(FA) ",\"rules\":[]}";
+	static const char t2[] =
+	    "{\"code\":\"t2\",\"name\":\"二\",\"edition\":1," SECTION(FB "," FA) ",\"rules\":[]}";
 	struct form_set *set = form_set_new();
 	assert_true(form_set_add_json(set, t1, strlen(t1), "t1.json", err, sizeof(err)));
 	assert_false(form_set_add_json(set, t2, strlen(t2), "t2.json", err, sizeof(err)));
 	assert_string_equal(err, "t2.json: form t2: field a: already a field of form t1 (t1.json); "
-				 "field codes are unique across forms");
+	                         "field codes are unique across forms");
 	/* the refused form left nothing behind: b is free again */
 	assert_int_equal(form_count(set), 1);
 	assert_int_equal(form_nslots(set), 1);
 	assert_null(form_field_find(set, "b"));
 	assert_false(form_set_add_json(set, t1, strlen(t1), "again.json", err, sizeof(err)));
-	assert_non_null(strstr(err, "again.json: form t1: the form is already loaded (from t1.json)"));
+	assert_non_null(
+	    strstr(err, "again.json: form t1: the form is already loaded (from t1.json)"));
 	assert_true(form_set_finish(set, err, sizeof(err)));
 	assert_false(form_set_finish(set, err, sizeof(err)));
 	assert_false(form_set_add_json(set, t2, strlen(t2), "t2.json", err, sizeof(err)));
@@ -460,12 +472,13 @@ static void test_set_level(void **state)
 	free(text);
 
 	/* a rule of one form may read another form's fields, but must read its own */
-	static const char t3[] = "{\"code\":\"t3\",\"name\":\"三\",\"edition\":1," SECTION(FB)
-				 ",\"rules\":[" RULE("cross", "b <= a") "," RULE("alien", "a > 0") "]}";
+	static const char t3[] = "{\"code\":\"t3\",\"name\":\"三\",\"edition\":1," SECTION(
+	    FB) ",\"rules\":[" RULE("cross", "b <= a") "," RULE("alien", "a > 0") "]}";
 	assert_true(form_set_add_json(set, t1, strlen(t1), "t1.json", err, sizeof(err)));
 	assert_true(form_set_add_json(set, t3, strlen(t3), "t3.json", err, sizeof(err)));
 	assert_false(form_set_finish(set, err, sizeof(err)));
-	assert_string_equal(err, "t3.json: form t3: rule alien: the rule reads no field of its own form");
+	assert_string_equal(
+	    err, "t3.json: form t3: rule alien: the rule reads no field of its own form");
 	form_set_free(set);
 }
 
@@ -474,14 +487,15 @@ static void test_expansion(void **state)
 {
 	(void)state;
 	char err[1024];
-	static const char json[] =
-	    HEAD "\"sections\":[{\"code\":\"g\",\"title\":\"分\",\"grid\":{\"rows\":[\"kg\",\"pri\"],"
-		 "\"columns\":[" COL_STUDENTS "," COL_BANDS "]}},{\"code\":\"p\",\"title\":\"平\","
-		 "\"fields\":[{\"code\":\"xs_y\",\"label\":\"甲\",\"type\":\"integer\",\"max\":9}]}],"
-		 "\"rules\":[{\"code\":\"r\",\"stages\":[\"pri\"],\"expr\":\"s_bands+xs_y<=s_students\","
-		 "\"severity\":\"warning\",\"message\":\"{stage}：{stage}\",\"fields\":[\"s_bands\","
-		 "\"xs_y\"]},{\"code\":\"q\",\"stages\":[\"pri\",\"kg\"],\"expr\":\"sum(s_students)>=0\","
-		 "\"severity\":\"error\",\"message\":\"{stage}\"}]}";
+	static const char json[] = HEAD
+	    "\"sections\":[{\"code\":\"g\",\"title\":\"分\",\"grid\":{\"rows\":[\"kg\",\"pri\"],"
+	    "\"columns\":[" COL_STUDENTS "," COL_BANDS "]}},{\"code\":\"p\",\"title\":\"平\","
+	    "\"fields\":[{\"code\":\"xs_y\",\"label\":\"甲\",\"type\":\"integer\",\"max\":9}]}],"
+	    "\"rules\":[{\"code\":\"r\",\"stages\":[\"pri\"],\"expr\":\"s_bands+xs_y<=s_students\","
+	    "\"severity\":\"warning\",\"message\":\"{stage}：{stage}\",\"fields\":[\"s_bands\","
+	    "\"xs_y\"]},{\"code\":\"q\",\"stages\":[\"pri\",\"kg\"],\"expr\":\"sum(s_students)>="
+	    "0\","
+	    "\"severity\":\"error\",\"message\":\"{stage}\"}]}";
 	struct form_set *set = form_set_new();
 	if (!form_set_add_json(set, json, strlen(json), "t.json", err, sizeof(err)) ||
 	    !form_set_finish(set, err, sizeof(err)))
@@ -529,9 +543,9 @@ static void test_limits(void **state)
 		int nsections, ncols, nrules;
 		const char *what;
 	} cases[] = {
-	    {1, 333, 0, NULL},                        /* 6 x 333 = 1998 cells */
-	    {1, 334, 0, "more than 2000 fields"},     /* 2004 */
-	    {64, 1, 0, NULL},                         /* 64 x 6 cells */
+	    {1, 333, 0, NULL},                    /* 6 x 333 = 1998 cells */
+	    {1, 334, 0, "more than 2000 fields"}, /* 2004 */
+	    {64, 1, 0, NULL},                     /* 64 x 6 cells */
 	    {65, 1, 0, "list of 1 to 64 sections"},
 	    {1, 1, 500, NULL},
 	    {1, 1, 501, "at most 500 rules"},
@@ -542,30 +556,33 @@ static void test_limits(void **state)
 		put(&buf, &len, &cap, HEAD "\"sections\":[");
 		for (int s = 0; s < cases[k].nsections; s++) {
 			snprintf(item, sizeof(item),
-				 "%s{\"code\":\"s%d\",\"title\":\"分\",\"grid\":{\"rows\":[\"kg\",\"pri\","
-				 "\"jun\",\"sen\",\"voc\",\"spe\"],\"columns\":[",
-				 s ? "," : "", s);
+			         "%s{\"code\":\"s%d\",\"title\":\"分\",\"grid\":{\"rows\":[\"kg\","
+			         "\"pri\","
+			         "\"jun\",\"sen\",\"voc\",\"spe\"],\"columns\":[",
+			         s ? "," : "", s);
 			put(&buf, &len, &cap, item);
 			for (int c = 0; c < cases[k].ncols; c++) {
-				snprintf(item, sizeof(item),
-					 "%s{\"code\":\"c%d_%d\",\"label\":\"列\",\"type\":\"yesno\"}",
-					 c ? "," : "", s, c);
+				snprintf(
+				    item, sizeof(item),
+				    "%s{\"code\":\"c%d_%d\",\"label\":\"列\",\"type\":\"yesno\"}",
+				    c ? "," : "", s, c);
 				put(&buf, &len, &cap, item);
 			}
 			put(&buf, &len, &cap, "]}}");
 		}
 		put(&buf, &len, &cap, "],\"rules\":[");
 		for (int r = 0; r < cases[k].nrules; r++) {
-			snprintf(item, sizeof(item),
-				 "%s{\"code\":\"r%d\",\"expr\":\"kg_c0_0 >= %d\",\"severity\":\"error\","
-				 "\"message\":\"错\"}",
-				 r ? "," : "", r, r);
+			snprintf(
+			    item, sizeof(item),
+			    "%s{\"code\":\"r%d\",\"expr\":\"kg_c0_0 >= %d\",\"severity\":\"error\","
+			    "\"message\":\"错\"}",
+			    r ? "," : "", r, r);
 			put(&buf, &len, &cap, item);
 		}
 		put(&buf, &len, &cap, "]}");
 		struct form_set *set = form_set_new();
 		bool ok = form_set_add_json(set, buf, len, "t.json", err, sizeof(err)) &&
-			  form_set_finish(set, err, sizeof(err));
+		          form_set_finish(set, err, sizeof(err));
 		if (cases[k].what && (ok || !strstr(err, cases[k].what)))
 			fail_msg("case %zu: want '%s', got: %s", k, cases[k].what, ok ? "ok" : err);
 		if (!cases[k].what && !ok)
@@ -601,7 +618,7 @@ static int teardown(void **state)
 static int count_audit(struct fixture *f, const char *object)
 {
 	sqlite3_stmt *st = db_prep(&f->t.db, "SELECT count(*) FROM audit WHERE action = 'form.load'"
-					   " AND object LIKE ?1");
+	                                     " AND object LIKE ?1");
 	assert_non_null(st);
 	db_bind_text(st, 1, object, -1);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -659,8 +676,9 @@ static void test_store_real(void **state)
 	assert_int_equal(count_audit(f, "form:%"), 4);
 	assert_int_equal(count_audit(f, "form:students"), 1);
 
-	sqlite3_stmt *st = db_prep(&f->t.db, "SELECT form_code, label, type, decimals, stage, position"
-					   " FROM field WHERE code = ?1");
+	sqlite3_stmt *st =
+	    db_prep(&f->t.db, "SELECT form_code, label, type, decimals, stage, position"
+	                      " FROM field WHERE code = ?1");
 	assert_non_null(st);
 	db_bind_text(st, 1, "pri_students", -1);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -713,10 +731,10 @@ static void test_store_editions(void **state)
 	struct fixture *f = *state;
 	char err[1024];
 	static const char t1[] = HEAD SECTION(FA "," FB) ",\"rules\":[]}";
-	static const char t2[] = "{\"code\":\"t\",\"name\":\"测试\",\"edition\":2," SECTION(FA "," FB)
-				 ",\"rules\":[]}";
-	static const char t2b[] = "{\"code\":\"t\",\"name\":\"测试二\",\"edition\":2," SECTION(FA)
-				  ",\"rules\":[]}";
+	static const char t2[] =
+	    "{\"code\":\"t\",\"name\":\"测试\",\"edition\":2," SECTION(FA "," FB) ",\"rules\":[]}";
+	static const char t2b[] =
+	    "{\"code\":\"t\",\"name\":\"测试二\",\"edition\":2," SECTION(FA) ",\"rules\":[]}";
 	struct form_set *set = one_set(t2, "t.json");
 	assert_true(form_store(&f->t.db, set, "tester", err, sizeof(err)));
 	form_set_free(set);
@@ -725,7 +743,7 @@ static void test_store_editions(void **state)
 	set = one_set(t1, "old.json");
 	assert_false(form_store(&f->t.db, set, "tester", err, sizeof(err)));
 	assert_string_equal(err, "old.json: form t: edition 1 is lower than the stored edition 2; "
-				 "nothing was stored");
+	                         "nothing was stored");
 	form_set_free(set);
 	assert_int_equal(stored_edition(f, "t"), 2);
 	assert_int_equal(count_fields(f, "t"), 2);
@@ -744,12 +762,12 @@ static void test_store_editions(void **state)
 	form_set_free(back);
 
 	/* a field code of another stored form */
-	static const char u[] = "{\"code\":\"u\",\"name\":\"其他\",\"edition\":1," SECTION(FB "," FA)
-				",\"rules\":[]}";
+	static const char u[] =
+	    "{\"code\":\"u\",\"name\":\"其他\",\"edition\":1," SECTION(FB "," FA) ",\"rules\":[]}";
 	set = one_set(u, "u.json");
 	assert_false(form_store(&f->t.db, set, "tester", err, sizeof(err)));
 	assert_string_equal(err, "u.json: form u: field a: already a field of the stored form t "
-				 "(field codes are unique across forms); nothing was stored");
+	                         "(field codes are unique across forms); nothing was stored");
 	form_set_free(set);
 	assert_int_equal(stored_edition(f, "u"), 0);
 	assert_int_equal(count_fields(f, "u"), 0);
@@ -769,29 +787,32 @@ static void test_store_values(void **state)
 	struct fixture *f = *state;
 	char err[1024];
 	static const char t1[] = HEAD SECTION(FA "," FB) ",\"rules\":[" RULE("r", "a <= b") "]}";
-	static const char t2[] = "{\"code\":\"t\",\"name\":\"测试\",\"edition\":2," SECTION(FA)
-				 ",\"rules\":[]}";
+	static const char t2[] =
+	    "{\"code\":\"t\",\"name\":\"测试\",\"edition\":2," SECTION(FA) ",\"rules\":[]}";
 	static const char t3[] = "{\"code\":\"t\",\"name\":\"测试\",\"edition\":3," SECTION(
 	    FB ",{\"code\":\"c\",\"label\":\"丙\",\"type\":\"text\"}," FA) ",\"rules\":[]}";
 	struct form_set *set = one_set(t1, "t.json");
 	assert_true(form_store(&f->t.db, set, "tester", err, sizeof(err)));
 	form_set_free(set);
-	assert_true(db_exec(&f->t.db, "INSERT INTO org_unit(id, code, name, kind) VALUES (1, '990100',"
-				    " '示范市', 'city')"));
-	assert_true(db_exec(&f->t.db, "INSERT INTO org_unit(id, code, name, kind, parent_id, school_type,"
-				    " ownership, urban_rural) VALUES (2, '2199000001', '实验小学',"
-				    " 'school', 1, '211', 'public', '111')"));
+	assert_true(db_exec(&f->t.db,
+	                    "INSERT INTO org_unit(id, code, name, kind) VALUES (1, '990100',"
+	                    " '示范市', 'city')"));
+	assert_true(db_exec(&f->t.db,
+	                    "INSERT INTO org_unit(id, code, name, kind, parent_id, school_type,"
+	                    " ownership, urban_rural) VALUES (2, '2199000001', '实验小学',"
+	                    " 'school', 1, '211', 'public', '111')"));
 	assert_true(db_exec(&f->t.db, "INSERT INTO period(id, code, name, opens_at, closes_at)"
-				    " VALUES (1, '2026', '2026学年', 0, 1)"));
+	                              " VALUES (1, '2026', '2026学年', 0, 1)"));
 	assert_true(db_exec(&f->t.db, "INSERT INTO submission(id, period_id, school_id, form_code)"
-				    " VALUES (1, 1, 2, 't')"));
+	                              " VALUES (1, 1, 2, 't')"));
 	assert_true(db_exec(&f->t.db, "INSERT INTO value(submission_id, field_code, raw, norm)"
-				    " VALUES (1, 'b', '5', '5')"));
+	                              " VALUES (1, 'b', '5', '5')"));
 
 	set = one_set(t2, "t2.json");
 	assert_false(form_store(&f->t.db, set, "tester", err, sizeof(err)));
-	assert_string_equal(err, "t2.json: form t: field b has stored values and is not in edition 2 "
-				 "of the form; nothing was stored");
+	assert_string_equal(err,
+	                    "t2.json: form t: field b has stored values and is not in edition 2 "
+	                    "of the form; nothing was stored");
 	form_set_free(set);
 	assert_int_equal(stored_edition(f, "t"), 1);
 	assert_int_equal(count_fields(f, "t"), 2);
@@ -803,7 +824,7 @@ static void test_store_values(void **state)
 	assert_int_equal(stored_edition(f, "t"), 3);
 	assert_int_equal(count_fields(f, "t"), 3);
 	sqlite3_stmt *st = db_prep(&f->t.db, "SELECT v.raw, f.position FROM value v JOIN field f"
-					   " ON f.code = v.field_code WHERE v.submission_id = 1");
+	                                     " ON f.code = v.field_code WHERE v.submission_id = 1");
 	assert_non_null(st);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal(db_text(st, 0), "5");

@@ -1,4 +1,5 @@
-/* test_limits.c — request parsing refuses what is too big, too many or malformed, and accepts the rest. */
+/* test_limits.c — request parsing refuses what is too big, too many or malformed, and accepts the
+ * rest. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,7 +33,7 @@ static size_t mem_read(void *ctx, char *buf, size_t n)
 
 /* Parse a request built from the given environment and body. */
 static int parse(struct arena *a, struct http_request *req, char **env, const char *body,
-		 size_t blen, const char **why)
+                 size_t blen, const char **why)
 {
 	struct membody m = {body, blen, 0};
 	memset(req, 0, sizeof(*req));
@@ -49,8 +50,8 @@ static void test_accepts_normal(void **state)
 	struct http_request req;
 	const char *why;
 	char *get[] = {"REQUEST_METHOD=GET", "DOCUMENT_URI=/school/2133010001",
-		       "QUERY_STRING=tab=staff&q=%E4%B8%AD", "HTTP_COOKIE=a=1; tb_session=\"xyz\"",
-		       NULL};
+	               "QUERY_STRING=tab=staff&q=%E4%B8%AD", "HTTP_COOKIE=a=1; tb_session=\"xyz\"",
+	               NULL};
 	assert_int_equal(parse(&a, &req, get, "", 0, &why), 0);
 	assert_int_equal(req.method, HTTP_GET);
 	assert_string_equal(req.path, "/school/2133010001");
@@ -63,8 +64,8 @@ static void test_accepts_normal(void **state)
 	char clen[32];
 	snprintf(clen, sizeof(clen), "CONTENT_LENGTH=%zu", strlen(body));
 	char *post[] = {"REQUEST_METHOD=POST", "DOCUMENT_URI=/login",
-			"CONTENT_TYPE=application/x-www-form-urlencoded; charset=UTF-8", clen,
-			NULL};
+	                "CONTENT_TYPE=application/x-www-form-urlencoded; charset=UTF-8", clen,
+	                NULL};
 	assert_int_equal(parse(&a, &req, post, body, strlen(body), &why), 0);
 	assert_int_equal(req.method, HTTP_POST);
 	assert_string_equal(http_form(&req, "username"), "张三");
@@ -84,7 +85,7 @@ static void test_body_too_large(void **state)
 	char clen[64];
 	snprintf(clen, sizeof(clen), "CONTENT_LENGTH=%zu", http_default_limits.max_body + 1);
 	char *post[] = {"REQUEST_METHOD=POST", "DOCUMENT_URI=/x",
-			"CONTENT_TYPE=application/x-www-form-urlencoded", clen, NULL};
+	                "CONTENT_TYPE=application/x-www-form-urlencoded", clen, NULL};
 	assert_int_equal(parse(&a, &req, post, "", 0, &why), 413);
 	assert_non_null(strstr(why, "过大"));
 
@@ -92,13 +93,13 @@ static void test_body_too_large(void **state)
 	char *body = malloc(big);
 	memset(body, 'a', big);
 	char *nolen[] = {"REQUEST_METHOD=POST", "DOCUMENT_URI=/x",
-			 "CONTENT_TYPE=application/x-www-form-urlencoded", NULL};
+	                 "CONTENT_TYPE=application/x-www-form-urlencoded", NULL};
 	assert_int_equal(parse(&a, &req, nolen, body, big, &why), 413);
 
 	/* exactly at the limit is fine */
 	snprintf(clen, sizeof(clen), "CONTENT_LENGTH=%zu", http_default_limits.max_body);
 	char *atlimit[] = {"REQUEST_METHOD=POST", "DOCUMENT_URI=/x",
-			   "CONTENT_TYPE=application/x-www-form-urlencoded", clen, NULL};
+	                   "CONTENT_TYPE=application/x-www-form-urlencoded", clen, NULL};
 	memset(body, 'x', http_default_limits.max_body);
 	body[0] = 'f';
 	body[1] = '=';
@@ -126,7 +127,7 @@ static void test_fields(void **state)
 	char clen[64];
 	snprintf(clen, sizeof(clen), "CONTENT_LENGTH=%zu", len);
 	char *post[] = {"REQUEST_METHOD=POST", "DOCUMENT_URI=/x",
-			"CONTENT_TYPE=application/x-www-form-urlencoded", clen, NULL};
+	                "CONTENT_TYPE=application/x-www-form-urlencoded", clen, NULL};
 	assert_int_equal(parse(&a, &req, post, body, len, &why), 413);
 	/* one fewer is accepted */
 	len -= 4;
@@ -185,12 +186,12 @@ static void test_path_query_cookies(void **state)
 	free(longq);
 
 	char *shortbody[] = {"REQUEST_METHOD=POST", "DOCUMENT_URI=/x",
-			     "CONTENT_TYPE=application/x-www-form-urlencoded", "CONTENT_LENGTH=20",
-			     NULL};
+	                     "CONTENT_TYPE=application/x-www-form-urlencoded", "CONTENT_LENGTH=20",
+	                     NULL};
 	assert_int_equal(parse(&a, &req, shortbody, "a=1", 3, &why), 400);
 
 	char *json[] = {"REQUEST_METHOD=POST", "DOCUMENT_URI=/x", "CONTENT_TYPE=application/json",
-			"CONTENT_LENGTH=2", NULL};
+	                "CONTENT_LENGTH=2", NULL};
 	assert_int_equal(parse(&a, &req, json, "{}", 2, &why), 415);
 
 	char cookies[2048] = "HTTP_COOKIE=";

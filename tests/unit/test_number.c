@@ -30,7 +30,7 @@ static void check_status(const char *in, int decimals, enum num_status want)
 	enum num_status st = num_normalize(in, decimals, out, sizeof(out), &v);
 	if (st != want)
 		fail_msg("'%s' (decimals %d): status %d, want %d", in ? in : "(null)", decimals,
-			 (int)st, (int)want);
+		         (int)st, (int)want);
 	assert_string_equal(out, "");
 	assert_true(v == 0);
 }
@@ -177,20 +177,22 @@ static void test_invalid_utf8(void **state)
 	(void)state;
 	check_status("12\xff", 0, NUM_BAD);
 	check_status("\xc3\x28", 0, NUM_BAD);
-	check_status("1\xef\xbc", 0, NUM_BAD);         /* truncated full-width */
-	check_status("\xe0\x80\xb1", 0, NUM_BAD);      /* overlong '1' */
-	check_status("\xc0\xb1", 0, NUM_BAD);          /* overlong '1' */
-	check_status("\xed\xa0\x80" "1", 0, NUM_BAD);  /* surrogate */
-	check_status("1 \x80", 0, NUM_BAD);            /* stray continuation in trailing space */
-	check_status("\xf4\x90\x80\x80", 0, NUM_BAD);  /* above U+10FFFF */
+	check_status("1\xef\xbc", 0, NUM_BAD);    /* truncated full-width */
+	check_status("\xe0\x80\xb1", 0, NUM_BAD); /* overlong '1' */
+	check_status("\xc0\xb1", 0, NUM_BAD);     /* overlong '1' */
+	check_status("\xed\xa0\x80"
+	             "1",
+	             0, NUM_BAD);                     /* surrogate */
+	check_status("1 \x80", 0, NUM_BAD);           /* stray continuation in trailing space */
+	check_status("\xf4\x90\x80\x80", 0, NUM_BAD); /* above U+10FFFF */
 }
 
 /* The value is the correctly rounded double, like strtod. */
 static void test_values(void **state)
 {
 	(void)state;
-	const char *cases[] = {"0.1", "0.3", "2.675", "1.005", "123.456", "999999.999999",
-			       "0.000123", "45.6"};
+	const char *cases[] = {"0.1",     "0.3",           "2.675",    "1.005",
+	                       "123.456", "999999.999999", "0.000123", "45.6"};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char out[NUM_OUT_SIZE];
 		double v;
@@ -238,7 +240,7 @@ static void test_messages(void **state)
 	(void)state;
 	char buf[NUM_MESSAGE_SIZE];
 	enum num_status all[] = {NUM_EMPTY, NUM_BAD, NUM_NEGATIVE, NUM_TOO_MANY_DECIMALS,
-				 NUM_TOO_LARGE};
+	                         NUM_TOO_LARGE};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		const char *m = num_message(all[i], 2, buf, sizeof(buf));
 		assert_ptr_equal(m, buf);
@@ -249,9 +251,9 @@ static void test_messages(void **state)
 	assert_string_equal(num_message(NUM_BAD, 0, buf, sizeof(buf)), "请输入数字");
 	assert_string_equal(num_message(NUM_NEGATIVE, 0, buf, sizeof(buf)), "不能为负数");
 	assert_string_equal(num_message(NUM_TOO_MANY_DECIMALS, 2, buf, sizeof(buf)),
-			    "最多 2 位小数");
+	                    "最多 2 位小数");
 	assert_string_equal(num_message(NUM_TOO_MANY_DECIMALS, 0, buf, sizeof(buf)),
-			    "只能填写整数");
+	                    "只能填写整数");
 	assert_string_equal(num_message(NUM_TOO_LARGE, 0, buf, sizeof(buf)), "数值过大");
 	/* Truncation keeps whole characters: 7 bytes hold two 3-byte characters. */
 	char tiny[7];
@@ -262,11 +264,11 @@ static void test_messages(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_plain),	  cmocka_unit_test(test_full_width),
-	    cmocka_unit_test(test_separators),	  cmocka_unit_test(test_spaces),
-	    cmocka_unit_test(test_decimals),	  cmocka_unit_test(test_rejects),
-	    cmocka_unit_test(test_too_large),	  cmocka_unit_test(test_invalid_utf8),
-	    cmocka_unit_test(test_values),	  cmocka_unit_test(test_outputs),
+	    cmocka_unit_test(test_plain),      cmocka_unit_test(test_full_width),
+	    cmocka_unit_test(test_separators), cmocka_unit_test(test_spaces),
+	    cmocka_unit_test(test_decimals),   cmocka_unit_test(test_rejects),
+	    cmocka_unit_test(test_too_large),  cmocka_unit_test(test_invalid_utf8),
+	    cmocka_unit_test(test_values),     cmocka_unit_test(test_outputs),
 	    cmocka_unit_test(test_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

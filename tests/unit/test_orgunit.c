@@ -151,7 +151,7 @@ static void test_code_tables(void **state)
 	assert_string_equal(ou_school_type_stages("513"), "spe");
 	assert_null(ou_school_type_stages("999"));
 	static const char *const all[] = {"111", "211", "218", "311", "312", "341", "342", "345",
-					  "361", "362", "365", "366", "511", "512", "513", "514"};
+	                                  "361", "362", "365", "366", "511", "512", "513", "514"};
 	for (size_t i = 0; i < sizeof(all) / sizeof(*all); i++) {
 		assert_non_null(ou_school_type_name(all[i]));
 		assert_non_null(ou_school_type_stages(all[i]));
@@ -368,13 +368,14 @@ static void test_import_happy(void **state)
 	db_done(st);
 	/* explicit kind, Chinese aliases, LF endings, a blank line, quoted fields */
 	char *errors;
-	long n = import_text(f,
-			     "kind,code,name,parent_code,school_type,ownership,urban_rural,inclusive\n"
-			     "区县,990122,白水县,990100,,,,\n"
-			     "\n"
-			     "学校,5199000001,\"白水县特殊教育学校\",990122,513,public,121,\n"
-			     "school,3699000001,\"白水县职业中学, 东校区\",990122,361,public,121,\n",
-			     &errors);
+	long n =
+	    import_text(f,
+	                "kind,code,name,parent_code,school_type,ownership,urban_rural,inclusive\n"
+	                "区县,990122,白水县,990100,,,,\n"
+	                "\n"
+	                "学校,5199000001,\"白水县特殊教育学校\",990122,513,public,121,\n"
+	                "school,3699000001,\"白水县职业中学, 东校区\",990122,361,public,121,\n",
+	                &errors);
 	if (n != 3)
 		fail_msg("returned %ld: %s", n, errors);
 	free(errors);
@@ -400,24 +401,24 @@ static void test_import_bad(void **state)
 	long n = import_text(
 	    f,
 	    "code,name,parent_code,school_type,ownership,inclusive,urban_rural,center_code\n"
-	    "990123,新区,990100,,,,,\n"                                  /* 2 good */
-	    "21990A0001,坏代码小学,990102,211,public,,111,\n"             /* 3 bad code */
-	    "2199000010,孤儿小学,990199,211,public,,111,\n"               /* 4 unknown parent */
-	    "2199000011,怪类型学校,990102,999,public,,111,\n"             /* 5 unknown type */
-	    "2199000012,新区小学,990123,211,public,,111,\n"               /* 6 good */
-	    "2199000012,重复小学,990123,211,public,,111,\n"               /* 7 duplicate */
-	    "2199000013,少一列小学,990123,211,public,,111\n"              /* 8 column count */
-	    "2199000014,\xe5\xad\xa6\xff\xfe,990123,211,public,,111,\n"  /* 9 invalid UTF-8 */
-	    "2199000015,\"引号\"错误,990123,211,public,,111,\n"           /* 10 malformed CSV */
-	    "2199000016,\"两行\n的名称\",990123,211,public,,111,\n"        /* 11-12 newline */
-	    "3199000016,类型不符,990123,211,public,,111,\n"               /* 13 category */
-	    "2199000017,教学点,990123,218,public,,220,3199000001\n"       /* 14 center type */
-	    "2199000018,教学点二,990123,218,public,,220,2199000001\n"     /* 15 other county */
-	    "2199000019,县下学校,990100,211,public,,111,\n"               /* 16 parent is city */
-	    "990102,东城区,990121,,,,,\n"                                 /* 17 moved county */
-	    "1199000009,幼儿园,990123,111,public,maybe,111,\n"            /* 18 inclusive */
-	    "1199000010,幼儿园二,990123,111,州立,1,111,\n"                /* 19 ownership */
-	    "2199000020,\"好的\",990123,211,private,,210,\n",             /* 20 good */
+	    "990123,新区,990100,,,,,\n"                                 /* 2 good */
+	    "21990A0001,坏代码小学,990102,211,public,,111,\n"           /* 3 bad code */
+	    "2199000010,孤儿小学,990199,211,public,,111,\n"             /* 4 unknown parent */
+	    "2199000011,怪类型学校,990102,999,public,,111,\n"           /* 5 unknown type */
+	    "2199000012,新区小学,990123,211,public,,111,\n"             /* 6 good */
+	    "2199000012,重复小学,990123,211,public,,111,\n"             /* 7 duplicate */
+	    "2199000013,少一列小学,990123,211,public,,111\n"            /* 8 column count */
+	    "2199000014,\xe5\xad\xa6\xff\xfe,990123,211,public,,111,\n" /* 9 invalid UTF-8 */
+	    "2199000015,\"引号\"错误,990123,211,public,,111,\n"         /* 10 malformed CSV */
+	    "2199000016,\"两行\n的名称\",990123,211,public,,111,\n"     /* 11-12 newline */
+	    "3199000016,类型不符,990123,211,public,,111,\n"             /* 13 category */
+	    "2199000017,教学点,990123,218,public,,220,3199000001\n"     /* 14 center type */
+	    "2199000018,教学点二,990123,218,public,,220,2199000001\n"   /* 15 other county */
+	    "2199000019,县下学校,990100,211,public,,111,\n"             /* 16 parent is city */
+	    "990102,东城区,990121,,,,,\n"                               /* 17 moved county */
+	    "1199000009,幼儿园,990123,111,public,maybe,111,\n"          /* 18 inclusive */
+	    "1199000010,幼儿园二,990123,111,州立,1,111,\n"              /* 19 ownership */
+	    "2199000020,\"好的\",990123,211,private,,210,\n",           /* 20 good */
 	    &errors);
 	assert_int_equal(n, -1);
 	static const long bad[] = {3, 4, 5, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19};
@@ -465,7 +466,8 @@ static void test_import_bad(void **state)
 	free(errors);
 	assert_int_equal(count_units(f), units);
 	/* unnamed trailing columns are ignored */
-	assert_int_equal(import_text(f, "code,name,parent_code,,\n990124,北区,990100,,\n", NULL), 1);
+	assert_int_equal(import_text(f, "code,name,parent_code,,\n990124,北区,990100,,\n", NULL),
+	                 1);
 	assert_int_equal(count_units(f), units + 1);
 	/* a header alone imports nothing and is fine */
 	assert_int_equal(import_text(f, "code,name,parent_code\n", NULL), 0);
@@ -479,11 +481,11 @@ static void test_reimport(void **state)
 	int units = count_units(f);
 	char *errors;
 	long n = import_text(f,
-			     "code,name,parent_code,school_type,ownership,inclusive,urban_rural,"
-			     "center_code,active\n"
-			     "2199000001,东城区实验小学（新校名）,990102,211,public,,112,,\n"
-			     "1199000002,东城区小太阳幼儿园,990102,111,private,1,112,,0\n",
-			     &errors);
+	                     "code,name,parent_code,school_type,ownership,inclusive,urban_rural,"
+	                     "center_code,active\n"
+	                     "2199000001,东城区实验小学（新校名）,990102,211,public,,112,,\n"
+	                     "1199000002,东城区小太阳幼儿园,990102,111,private,1,112,,0\n",
+	                     &errors);
 	if (n != 2)
 		fail_msg("returned %ld: %s", n, errors);
 	free(errors);
@@ -503,22 +505,21 @@ static void test_reimport(void **state)
 	assert_int_equal(count_audit(f, "orgunit.import"), 2 * BASE_ROWS + 2);
 	/* a center may not lose its primary stage while a 教学点 names it */
 	n = import_text(f,
-			"code,name,parent_code,school_type,ownership,urban_rural,center_code\n"
-			"2199000005,青山县第二小学,990121,211,public,121,\n"
-			"2199000002,青山县中心小学,990121,218,public,121,2199000005\n",
-			&errors);
+	                "code,name,parent_code,school_type,ownership,urban_rural,center_code\n"
+	                "2199000005,青山县第二小学,990121,211,public,121,\n"
+	                "2199000002,青山县中心小学,990121,218,public,121,2199000005\n",
+	                &errors);
 	assert_int_equal(n, -1);
-	assert_non_null(
-	    strstr(errors, "t.csv:3: 2199000002 is the center of 教学点 2199000003"));
+	assert_non_null(strstr(errors, "t.csv:3: 2199000002 is the center of 教学点 2199000003"));
 	free(errors);
 	struct org_unit none;
 	assert_int_equal(ou_get_by_code(&f->db, &f->a, "2199000005", &none), 0);
 	assert_string_equal(get(f, "2199000002").school_type, "211");
 	n = import_text(f,
-			"code,name,parent_code,school_type,ownership,urban_rural\n"
-			"3199000002,青山县第二中学,990121,311,public,121\n"
-			"3199000001,青山县第一中学,990121,311,public,121\n",
-			&errors);
+	                "code,name,parent_code,school_type,ownership,urban_rural\n"
+	                "3199000002,青山县第二中学,990121,311,public,121\n"
+	                "3199000001,青山县第一中学,990121,311,public,121\n",
+	                &errors);
 	assert_int_equal(n, 2);
 	free(errors);
 	/* the kind of an existing code cannot change */
@@ -534,11 +535,12 @@ static void test_import_progress(void **state)
 	import_base(f);
 	size_t cap = 4000 * 80, len = 0;
 	char *text = malloc(cap);
-	len += (size_t)snprintf(text + len, cap - len, "code,name,parent_code,school_type,"
-						       "ownership,urban_rural\n");
+	len += (size_t)snprintf(text + len, cap - len,
+	                        "code,name,parent_code,school_type,"
+	                        "ownership,urban_rural\n");
 	for (int i = 0; i < 2500; i++)
 		len += (size_t)snprintf(text + len, cap - len,
-					"21995%05d,第%d小学,990121,211,public,220\n", i, i);
+		                        "21995%05d,第%d小学,990121,211,public,220\n", i, i);
 	FILE *in = fmemopen(text, len, "r");
 	char *pbuf = NULL;
 	size_t plen = 0;
@@ -561,8 +563,8 @@ static void test_scope(void **state)
 	struct fixture *f = *state;
 	import_base(f);
 	long long city = get(f, "990100").id, east = get(f, "990102").id,
-		  hill = get(f, "990121").id, s_east = get(f, "2199000001").id,
-		  s_hill = get(f, "2199000002").id, point = get(f, "2199000003").id;
+	          hill = get(f, "990121").id, s_east = get(f, "2199000001").id,
+	          s_hill = get(f, "2199000002").id, point = get(f, "2199000003").id;
 	assert_true(ou_in_scope(&f->db, east, s_east));
 	assert_false(ou_in_scope(&f->db, east, s_hill));
 	assert_false(ou_in_scope(&f->db, hill, s_east));
@@ -590,9 +592,8 @@ static void test_lists(void **state)
 	size_t n;
 	long long city = get(f, "990100").id;
 	assert_int_equal(ou_schools(&f->db, &f->a, city, &list, &n), 0);
-	static const char *const order[] = {"1199000001", "1199000002", "2199000001",
-					    "2199000004", "2199000002", "2199000003",
-					    "3199000001"};
+	static const char *const order[] = {"1199000001", "1199000002", "2199000001", "2199000004",
+	                                    "2199000002", "2199000003", "3199000001"};
 	assert_int_equal(n, 7);
 	for (size_t i = 0; i < n; i++)
 		assert_string_equal(list[i].code, order[i]);

@@ -23,7 +23,7 @@ static void test_table_well_formed(void **state)
 		assert_int_equal(r->methods & ~(unsigned)(HTTP_GET | HTTP_POST), 0);
 		for (const struct route *q = route_table; q != r; q++)
 			assert_false(strcmp(q->pattern, r->pattern) == 0 &&
-				     (q->methods & r->methods));
+			             (q->methods & r->methods));
 	}
 	assert_true(n >= 2);
 }
