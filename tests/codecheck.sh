@@ -49,5 +49,12 @@ if grep -rn '<form method="post"' templates/ | grep -v '{{> csrf}}'; then
   report "a POST form without {{> csrf}} right after its opening tag"
 fi
 
+# 7. The C sources follow .clang-format (skipped where clang-format is not installed).
+if command -v clang-format >/dev/null 2>&1; then
+  for f in $csrc $(find tests/unit -name '*.[ch]' | sort); do
+    clang-format --style=file "$f" | cmp -s - "$f" || report "$f is not clang-format clean (clang-format -i $f)"
+  done
+fi
+
 [ $fail -eq 0 ] && echo "1 passed, 0 failed" || echo "0 passed, 1 failed"
 exit $fail
