@@ -13,7 +13,8 @@
 #include "app.h"
 #include "pages.h"
 
-#define IND_FAILING_SHOWN 40 /* failing schools listed per indicator */
+#define IND_FAILING_SHOWN 40  /* failing schools listed per target indicator */
+#define IND_FAILING_STAGE 200 /* ... and per 优质均衡 stage (a county's, not a city's) */
 
 /* What a dashboard is computed from. */
 struct ind_page {
@@ -206,7 +207,7 @@ static struct tv *ind_balance_stage(struct http_request *req, const struct ind_p
 	                 labels, cvs, has, n, set->cv_limit[st], true, 3));
 	/* the schools that miss the verdict, with the indicators they miss */
 	struct tv *fails = tv_set(a, t, "failing_schools", tv_list(a));
-	for (size_t i = 0; i < r->nschools; i++) {
+	for (size_t i = 0; i < r->nschools && fails->u.list.n < IND_FAILING_STAGE; i++) {
 		const struct ms_school *s = &r->schools[i];
 		unsigned char vd = s->verdict[vi];
 		if (vd != VD_FAIL && vd != VD_MISSING)
@@ -236,6 +237,7 @@ static struct tv *ind_balance_stage(struct http_request *req, const struct ind_p
 		buf_free(&missed);
 	}
 	tv_set_bool(a, t, "has_failing", fails->u.list.n > 0);
+	tv_set_bool(a, t, "more", g->failing[vi] + g->missing[vi] > (int)IND_FAILING_STAGE);
 	/* the counties' results, for the city */
 	struct tv *counties = tv_set(a, t, "counties", tv_list(a));
 	for (size_t c = 0; c < r->ncounties; c++) {

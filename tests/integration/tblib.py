@@ -300,6 +300,14 @@ class Stack:
                                                                      out, err))
         return p.returncode, out, err
 
+    def demo_data(self, timeout=180):
+        """Load the demo city into the running stack (scripts/demo-data DIR yes)."""
+        p = subprocess.run(["sh", os.path.join(SRCDIR, "scripts", "demo-data"), self.dir, "yes"],
+                           env=self._env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=timeout)
+        if p.returncode != 0:
+            raise RuntimeError("scripts/demo-data failed:\n" + p.stdout.decode("utf-8", "replace"))
+
     # -- the database (WAL; the server keeps running) --
 
     def db(self):

@@ -893,11 +893,7 @@ def setUpModule():
     global STACK, IMPORTED
     STACK = Base.stack = tblib.Stack(prefix="tianbao-indicators-").start()
     try:
-        p = subprocess.run(["sh", os.path.join(tblib.SRCDIR, "scripts", "demo-data"), STACK.dir,
-                            "yes"], env=STACK._env(), stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=150)
-        if p.returncode != 0:
-            raise RuntimeError("scripts/demo-data failed:\n" + p.stdout.decode("utf-8", "replace"))
+        STACK.demo_data()
         now = dt.datetime.now(CST)
         STACK.admin("period", "add", PERIOD, "--name", PERIOD + "学年",
                     "--opens", (now - dt.timedelta(days=2)).strftime("%Y-%m-%d %H:%M"),

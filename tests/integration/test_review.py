@@ -170,11 +170,7 @@ def setUpModule():
     global STACK
     STACK = Base.stack = tblib.Stack(prefix="tianbao-review-").start()
     try:
-        p = subprocess.run(["sh", os.path.join(tblib.SRCDIR, "scripts", "demo-data"), STACK.dir,
-                            "yes"], env=STACK._env(), stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=150)
-        if p.returncode != 0:
-            raise RuntimeError("scripts/demo-data failed:\n" + p.stdout.decode("utf-8", "replace"))
+        STACK.demo_data()
         STACK.admin("user", "add", CITY_REVIEWER, "reviewer", "990100", "--password-stdin",
                     "--no-force-change", stdin=(PASSWORD + "\n").encode())
     except Exception:

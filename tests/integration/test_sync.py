@@ -165,11 +165,7 @@ def setUpModule():
     STACK = tblib.Stack(prefix="tianbao-sync-").start()
     WORK = tempfile.mkdtemp(prefix="tianbao-sync-it-")
     try:
-        p = subprocess.run(["sh", os.path.join(tblib.SRCDIR, "scripts", "demo-data"), STACK.dir,
-                            "yes"], env=STACK._env(), stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=180)
-        if p.returncode != 0:
-            raise RuntimeError("scripts/demo-data failed:\n" + p.stdout.decode("utf-8", "replace"))
+        STACK.demo_data()
         BULK = bulk_approve(STACK)
         TEMPLATE = os.path.join(WORK, "template.db")
         src = sqlite3.connect(STACK.path("tianbao.db"), timeout=30)
