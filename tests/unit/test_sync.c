@@ -552,12 +552,7 @@ static int setup(void **state)
 	                     .nforms = 4};
 	assert_true(period_add(&f->t.db, &p26, "test", err, sizeof(err)) > 0);
 	assert_int_equal(period_get(&f->t.db, &f->a, "2026", &f->p26), 1);
-	size_t len;
-	char *json = tl_read_src("tests/unit/values_312.json", &len);
-	if (!dvs_parse(&f->a, json, len, &f->sets, &f->nsets, err, sizeof(err)))
-		fail_msg("%s", err);
-	free(json);
-	assert_int_equal(f->nsets, 4);
+	tl_values_312(&f->a, &f->sets, &f->nsets);
 	*state = f;
 	return 0;
 }
@@ -575,37 +570,19 @@ static int teardown(void **state)
 /* The data value set of a form in the fixture file. */
 static const struct dvs_set *dvs_of(struct fixture *f, const char *form)
 {
-	for (size_t i = 0; i < f->nsets; i++)
-		if (strcmp(f->sets[i].data_set, form) == 0)
-			return &f->sets[i];
-	fail_msg("no set for %s", form);
-	return NULL;
+	return tl_dvs_of(f->sets, f->nsets, form);
 }
 
-/* Posted values of a form: the fixture's, as a web form sends them (yes/no as 1/0). */
+/* Posted values of a form: the fixture's, as a web form sends them. */
 static const char **posted(struct fixture *f, const char *form)
 {
-	size_t n = form_nslots(f->set);
-	const char **raw = arena_alloc(&f->a, n * sizeof(*raw));
-	memset(raw, 0, n * sizeof(*raw));
-	const struct dvs_set *s = dvs_of(f, form);
-	for (size_t k = 0; k < s->nvalues; k++) {
-		const struct form_field *fd = form_field_find(f->set, s->values[k].element);
-		assert_non_null(fd);
-		const char *v = s->values[k].value;
-		if (fd->type == FT_YESNO)
-			v = strcmp(v, "true") == 0 ? "1" : "0";
-		raw[fd->slot] = v;
-	}
-	return raw;
+	return tl_posted(&f->a, f->set, f->sets, f->nsets, form);
 }
 
 /* Set one posted value. */
 static void put(struct fixture *f, const char **raw, const char *code, const char *v)
 {
-	const struct form_field *fd = form_field_find(f->set, code);
-	assert_non_null(fd);
-	raw[fd->slot] = v;
+	tl_put(f->set, raw, code, v);
 }
 
 /* Open the entry of SCHOOL in 2026 and find a form in it. */

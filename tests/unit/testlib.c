@@ -102,3 +102,51 @@ long long tl_int(struct db *db, const char *sql, const char *param)
 	sqlite3_finalize(st);
 	return v;
 }
+
+/* Parse the fixture of one school's four forms. */
+void tl_values_312(struct arena *a, struct dvs_set **sets, size_t *n)
+{
+	char err[512];
+	size_t len;
+	char *json = tl_read_src("tests/unit/values_312.json", &len);
+	if (!dvs_parse(a, json, len, sets, n, err, sizeof(err)))
+		fail_msg("%s", err);
+	free(json);
+	assert_int_equal(*n, 4);
+}
+
+/* Find a form's set. */
+const struct dvs_set *tl_dvs_of(const struct dvs_set *sets, size_t n, const char *form)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(sets[i].data_set, form) == 0)
+			return &sets[i];
+	fail_msg("no set for %s", form);
+	return NULL;
+}
+
+/* A form's values as posted. */
+const char **tl_posted(struct arena *a, const struct form_set *fs, const struct dvs_set *sets,
+                       size_t n, const char *form)
+{
+	const char **raw = arena_alloc(a, form_nslots(fs) * sizeof(*raw));
+	const struct dvs_set *s = tl_dvs_of(sets, n, form);
+	for (size_t k = 0; k < s->nvalues; k++) {
+		const struct form_field *fd = form_field_find(fs, s->values[k].element);
+		assert_non_null(fd);
+		const char *v = s->values[k].value;
+		if (fd->type == FT_YESNO)
+			v = strcmp(v, "true") == 0 ? "1" : "0";
+		raw[fd->slot] = v;
+	}
+	return raw;
+}
+
+/* Set one posted value. */
+void tl_put(const struct form_set *fs, const char **raw, const char *code, const char *v)
+{
+	const struct form_field *fd = form_field_find(fs, code);
+	if (!fd)
+		fail_msg("no field %s", code);
+	raw[fd->slot] = v;
+}

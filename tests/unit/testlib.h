@@ -5,7 +5,9 @@
 
 #include <stddef.h>
 
+#include "core/arena.h"
 #include "core/db.h"
+#include "core/dvs.h"
 #include "core/form.h"
 
 /* The whole file at `path` (malloc'd, NUL-terminated, length in *len when len
@@ -34,5 +36,20 @@ void tl_db_close(struct tl_db *t);
 
 /* The integer result of a query with one optional text parameter (NULL: none). */
 long long tl_int(struct db *db, const char *sql, const char *param);
+
+/* The four data value sets of tests/unit/values_312.json (one 九年一贯制 school's
+ * figures for 2026), parsed into `a`; fails the test when they do not parse. */
+void tl_values_312(struct arena *a, struct dvs_set **sets, size_t *n);
+
+/* The set of `form` among sets[0..n); fails the test when there is none. */
+const struct dvs_set *tl_dvs_of(const struct dvs_set *sets, size_t n, const char *form);
+
+/* A form's values in `sets` as a web form posts them: one string per slot of
+ * `fs` (yes/no as "1"/"0"), NULL where the set has no value. */
+const char **tl_posted(struct arena *a, const struct form_set *fs, const struct dvs_set *sets,
+                       size_t n, const char *form);
+
+/* Set the posted value of field `code`; fails the test on an unknown code. */
+void tl_put(const struct form_set *fs, const char **raw, const char *code, const char *v);
 
 #endif
