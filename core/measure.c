@@ -72,31 +72,6 @@ static void ms_columns(struct arena *a, const struct ind_sets *defs, struct ms_r
 		}
 }
 
-/* Order pointers to schools by id, for the lookup of value rows. */
-static int ms_by_id(const void *x, const void *y)
-{
-	const struct ms_school *const *a = x, *const *b = y;
-	long long i = (*a)->school->id, j = (*b)->school->id;
-	return (i > j) - (i < j);
-}
-
-/* The school of an id, by binary search. */
-static struct ms_school *ms_find(struct ms_school **by_id, size_t n, long long id)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		long long m = by_id[mid]->school->id;
-		if (m == id)
-			return by_id[mid];
-		if (m < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 /* Add the numeric fields an expression reads to the temporary table ind_field. */
 static bool ms_field_rows(struct db *db, const struct form_set *forms, const struct expr *e)
 {
@@ -159,7 +134,7 @@ static bool ms_fields(struct db *db, const struct ms_result *r)
 /* Read the counted submissions' values of the fields in ind_field into each
  * school's variables. */
 static int ms_load(struct db *db, const struct period *p, long long scope_id, bool provisional,
-                   struct ms_school *base, struct ms_school **by_id, size_t n, double **vals,
+                   struct ms_school *schools, const struct ou_index *ix, double **vals,
                    unsigned char **present)
 {
 	sqlite3_stmt *st = db_prep(
@@ -176,18 +151,17 @@ static int ms_load(struct db *db, const struct period *p, long long scope_id, bo
 	sqlite3_bind_int64(st, 2, scope_id);
 	sqlite3_bind_int(st, 3, provisional ? 1 : 0);
 	long long last_id = -1;
-	struct ms_school *sc = NULL;
-	size_t idx = 0;
+	long idx = -1;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		long long id = sqlite3_column_int64(st, 0);
 		if (id != last_id) {
-			sc = ms_find(by_id, n, id);
+			idx = ou_index_find(ix, id);
 			last_id = id;
-			idx = sc ? (size_t)(sc - base) : 0;
 		}
-		if (!sc)
+		if (idx < 0)
 			continue;
+		struct ms_school *sc = &schools[idx];
 		sc->has_data = true;
 		const unsigned char *state = sqlite3_column_text(st, 1);
 		if (state && state[0] != 'a')
@@ -448,7 +422,6 @@ int ms_compute(struct db *db, struct arena *a, const struct ind_sets *defs, cons
 	size_t nvars = ind_nvars(defs), nsets = defs->nsets ? defs->nsets : 1;
 	out->schools = arena_alloc(a, (n ? n : 1) * sizeof(*out->schools));
 	out->nschools = n;
-	struct ms_school **by_id = arena_alloc(a, (n ? n : 1) * sizeof(*by_id));
 	double **vals = arena_alloc(a, (n ? n : 1) * sizeof(*vals));
 	unsigned char **present = arena_alloc(a, (n ? n : 1) * sizeof(*present));
 	for (size_t i = 0; i < n; i++) {
@@ -461,12 +434,11 @@ int ms_compute(struct db *db, struct arena *a, const struct ind_sets *defs, cons
 		vals[i] = arena_alloc(a, nvars * sizeof(double));
 		present[i] = arena_alloc(a, nvars);
 		ms_attributes(defs, p, &units[i], vals[i], present[i]);
-		by_id[i] = s;
 	}
-	/* sorted by id for the lookup; a school's index is its place in out->schools */
-	qsort(by_id, n, sizeof(*by_id), ms_by_id);
+	struct ou_index ix;
+	ou_index_build(a, units, n, &ix);
 	if (!ms_fields(db, out) ||
-	    ms_load(db, p, scope_id, provisional, out->schools, by_id, n, vals, present) != 0)
+	    ms_load(db, p, scope_id, provisional, out->schools, &ix, vals, present) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct ms_school *s = &out->schools[i];

@@ -1675,3 +1675,36 @@ long ou_import_csv(struct db *db, FILE *in, const char *fname, const char *actor
 	free(im);
 	return result;
 }
+
+/* Order index entries by id. */
+static int ou_index_cmp(const void *x, const void *y)
+{
+	const struct ou_index_entry *a = x, *b = y;
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+/* Build an id index of an array of units. */
+void ou_index_build(struct arena *a, const struct org_unit *units, size_t n, struct ou_index *ix)
+{
+	ix->e = arena_alloc(a, (n ? n : 1) * sizeof(*ix->e));
+	ix->n = n;
+	for (size_t i = 0; i < n; i++)
+		ix->e[i] = (struct ou_index_entry){units[i].id, i};
+	qsort(ix->e, n, sizeof(*ix->e), ou_index_cmp);
+}
+
+/* Find a unit's position by id (binary search). */
+long ou_index_find(const struct ou_index *ix, long long id)
+{
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ix->e[mid].id == id)
+			return (long)ix->e[mid].pos;
+		if (ix->e[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}

@@ -70,6 +70,19 @@ int ou_children(struct db *db, struct arena *a, long long parent_id, struct org_
 int ou_schools(struct db *db, struct arena *a, long long scope_id, struct org_unit **out,
                size_t *n);
 
+/* An index of an array of units by id, for rows that name a unit by id. */
+struct ou_index {
+	struct ou_index_entry {
+		long long id;
+		size_t pos;
+	} * e;
+	size_t n;
+};
+/* Build the index of units[0..n) in `a`. */
+void ou_index_build(struct arena *a, const struct org_unit *units, size_t n, struct ou_index *ix);
+/* The position in the array of the unit with this id, or -1. */
+long ou_index_find(const struct ou_index *ix, long long id);
+
 /* ---- writing (each in one BEGIN IMMEDIATE transaction with its audit row) ---- */
 
 /* Create a unit whose parent (and center) are given by code in parent_code /

@@ -1,33 +1,7 @@
 /* overview.c — every school of a scope with the state of each form of a period, for reviewers. */
 #include "overview.h"
 
-#include <stdlib.h>
 #include <string.h>
-
-/* Order rows by school id, for the lookup of a submission's row. */
-static int overview_by_id(const void *x, const void *y)
-{
-	const struct overview_row *const *a = x, *const *b = y;
-	long long i = (*a)->school->id, j = (*b)->school->id;
-	return (i > j) - (i < j);
-}
-
-/* The row of a school id (binary search over rows sorted by id), or NULL. */
-static struct overview_row *overview_find(struct overview_row **by_id, size_t n, long long id)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		long long m = by_id[mid]->school->id;
-		if (m == id)
-			return by_id[mid];
-		if (m < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
 
 /* Load the schools and their submissions. */
 int overview_load(struct db *db, struct arena *a, const struct period *p, long long scope_id,
@@ -38,14 +12,13 @@ int overview_load(struct db *db, struct arena *a, const struct period *p, long l
 	if (ou_schools(db, a, scope_id, &schools, &ns) != 0)
 		return -1;
 	struct overview_row *rows = arena_alloc(a, (ns ? ns : 1) * sizeof(*rows));
-	struct overview_row **by_id = arena_alloc(a, (ns ? ns : 1) * sizeof(*by_id));
 	size_t nf = p->nforms ? p->nforms : 1;
 	for (size_t i = 0; i < ns; i++) {
 		rows[i].school = &schools[i];
 		rows[i].cells = arena_alloc(a, nf * sizeof(*rows[i].cells));
-		by_id[i] = &rows[i];
 	}
-	qsort(by_id, ns, sizeof(*by_id), overview_by_id);
+	struct ou_index ix;
+	ou_index_build(a, schools, ns, &ix);
 	sqlite3_stmt *st = db_prep(
 	    db, "SELECT s.school_id, s.form_code, s.id, s.state, s.reviewed, s.version, s.errors,"
 	        " s.warnings, s.unexplained, s.required_total, s.required_filled, s.submitted_at,"
@@ -58,7 +31,8 @@ int overview_load(struct db *db, struct arena *a, const struct period *p, long l
 	sqlite3_bind_int64(st, 2, scope_id);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct overview_row *r = overview_find(by_id, ns, sqlite3_column_int64(st, 0));
+		long i = ou_index_find(&ix, sqlite3_column_int64(st, 0));
+		struct overview_row *r = i >= 0 ? &rows[i] : NULL;
 		const char *form = db_text(st, 1);
 		size_t k = 0;
 		while (k < p->nforms && strcmp(p->forms[k], form) != 0)

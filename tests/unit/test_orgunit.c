@@ -675,12 +675,35 @@ static void test_create_update(void **state)
 	assert_non_null(strstr(err, "停用"));
 }
 
+/* The id index finds every unit's position, and nothing for other ids or an empty array. */
+static void test_index(void **state)
+{
+	(void)state;
+	struct arena a;
+	arena_init(&a, 0);
+	struct org_unit units[7];
+	static const long long ids[] = {42, 7, 1000, 3, 99, 8, 41};
+	for (size_t i = 0; i < 7; i++)
+		units[i] = (struct org_unit){.id = ids[i]};
+	struct ou_index ix;
+	ou_index_build(&a, units, 7, &ix);
+	for (size_t i = 0; i < 7; i++)
+		assert_int_equal(ou_index_find(&ix, ids[i]), (long)i);
+	assert_int_equal(ou_index_find(&ix, 0), -1);
+	assert_int_equal(ou_index_find(&ix, 40), -1);
+	assert_int_equal(ou_index_find(&ix, 1001), -1);
+	ou_index_build(&a, units, 0, &ix);
+	assert_int_equal(ou_index_find(&ix, 42), -1);
+	arena_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_code_tables),
 	    cmocka_unit_test(test_school_code),
 	    cmocka_unit_test(test_validate),
+	    cmocka_unit_test(test_index),
 	    cmocka_unit_test_setup_teardown(test_import_happy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_import_bad, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reimport, setup, teardown),
