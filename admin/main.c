@@ -285,30 +285,29 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (strcmp(cmd, "orgunit") == 0)
-		return cmd_orgunit(&o, argc - optind, argv + optind);
-	if (strcmp(cmd, "user") == 0)
-		return cmd_user(&o, argc - optind, argv + optind);
-	if (strcmp(cmd, "forms") == 0)
-		return cmd_forms(&o, argc - optind, argv + optind);
-	if (strcmp(cmd, "period") == 0)
-		return cmd_period(&o, argc - optind, argv + optind);
-	if (strcmp(cmd, "values") == 0)
-		return cmd_values(&o, argc - optind, argv + optind);
-	if (strcmp(cmd, "indicators") == 0)
-		return cmd_indicators(&o, argc - optind, argv + optind);
-	if (strcmp(cmd, "report") == 0)
-		return cmd_report(&o, argc - optind, argv + optind);
-	if (!o.cfg_path && !o.db_path) {
-		fprintf(stderr, "tianbao-admin: give -c CONFIG or --db PATH\n");
-		return 2;
+	static const struct {
+		const char *name;
+		int (*run)(struct admin_opts *, int, char **);
+	} cmds[] = {{"orgunit", cmd_orgunit}, {"user", cmd_user},
+	            {"forms", cmd_forms},     {"period", cmd_period},
+	            {"values", cmd_values},   {"indicators", cmd_indicators},
+	            {"report", cmd_report}};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(cmd, cmds[i].name) == 0)
+			return cmds[i].run(&o, argc - optind, argv + optind);
+	static const struct {
+		const char *name;
+		int (*run)(struct admin_opts *);
+	} simple[] = {{"init", cmd_init}, {"migrate", cmd_migrate}, {"version", cmd_version}};
+	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
+		if (strcmp(cmd, simple[i].name) != 0)
+			continue;
+		if (!o.cfg_path && !o.db_path) {
+			fprintf(stderr, "tianbao-admin: give -c CONFIG or --db PATH\n");
+			return 2;
+		}
+		return simple[i].run(&o);
 	}
-	if (strcmp(cmd, "init") == 0)
-		return cmd_init(&o);
-	if (strcmp(cmd, "migrate") == 0)
-		return cmd_migrate(&o);
-	if (strcmp(cmd, "version") == 0)
-		return cmd_version(&o);
 	fprintf(stderr, "tianbao-admin: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

@@ -32,6 +32,7 @@ import tempfile
 import time
 import unittest
 from contextlib import closing
+from html.parser import HTMLParser
 from urllib.parse import urlencode
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -389,20 +390,181 @@ class SecurityHeaders:
         self.assertNotIn("status", headers, "%s: a Status header leaked through" % what)
 
 
+# ---- pages and their forms ----
+
+class Form:
+    """One <form> of a page with its controls (attribute values unescaped; the text of a
+    textarea or button kept)."""
+
+    def __init__(self, attrs):
+        self.attrs = attrs
+        self.controls = []
+
+    @property
+    def action(self):
+        return self.attrs.get("action", "")
+
+    def buttons(self):
+        """(name, value, label, type) of the buttons."""
+        return [(c["attrs"].get("name"), c["attrs"].get("value"), c["text"].strip(),
+                 c["attrs"].get("type", "submit")) for c in self.controls if c["tag"] == "button"]
+
+    def names(self):
+        """The names of the controls, in order."""
+        return [c["attrs"].get("name") for c in self.controls if c["attrs"].get("name")]
+
+    def pairs(self):
+        """The successful controls as a browser submits them (no button)."""
+        out = []
+        for c in self.controls:
+            a = c["attrs"]
+            name = a.get("name")
+            if not name or "disabled" in a:
+                continue
+            if c["tag"] == "input":
+                t = a.get("type", "text").lower()
+                if t in ("radio", "checkbox"):
+                    if "checked" in a:
+                        out.append((name, a.get("value", "on")))
+                elif t not in ("submit", "button", "image", "reset", "file"):
+                    out.append((name, a.get("value", "")))
+            elif c["tag"] == "textarea":
+                out.append((name, c["text"].lstrip("\n")))
+            elif c["tag"] == "select":
+                sel = [o for o in c["options"] if "selected" in o] or c["options"][:1]
+                if sel:
+                    out.append((name, sel[0].get("value", "")))
+        return out
+
+    def value(self, name):
+        """What the control `name` submits, or None."""
+        for n, v in self.pairs():
+            if n == name:
+                return v
+        return None
+
+    def fill(self, changes=None, button=None):
+        """The body a browser posts after the user set `changes` (name -> value; None
+        clears) and pressed the button `button` = (name, value)."""
+        changes = dict(changes or {})
+        out, done = [], set()
+        for n, v in self.pairs():
+            if n in changes:
+                if n in done:
+                    continue
+                done.add(n)
+                if changes[n] is not None:
+                    out.append((n, changes[n]))
+            else:
+                out.append((n, v))
+        out.extend((n, v) for n, v in changes.items() if n not in done and v is not None)
+        if button:
+            out.append(button)
+        return out
+
+
+class _PageParser(HTMLParser):
+    """Collects the forms of a page and the controls inside them or naming them (form=)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms, self.by_id, self.loose = [], {}, []
+        self.cur = self.select = self.text_of = None
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: (v if v is not None else "") for k, v in attrs}
+        if tag == "form":
+            self.cur = Form(a)
+            self.forms.append(self.cur)
+            if a.get("id"):
+                self.by_id[a["id"]] = self.cur
+        elif tag in ("input", "button", "select", "textarea"):
+            c = {"tag": tag, "attrs": a, "options": [], "text": ""}
+            if "form" in a:
+                self.loose.append((a["form"], c))
+            elif self.cur is not None:
+                self.cur.controls.append(c)
+            else:
+                self.loose.append((None, c))
+            if tag == "select":
+                self.select = c
+            if tag in ("textarea", "button"):
+                self.text_of = c
+        elif tag == "option" and self.select is not None:
+            self.select["options"].append(a)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+
+    def handle_data(self, data):
+        if self.text_of is not None:
+            self.text_of["text"] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.cur = None
+        elif tag == "select":
+            self.select = None
+        elif tag in ("textarea", "button"):
+            self.text_of = None
+
+
+class Page:
+    """A parsed HTML page: its forms (by id too) and all its controls."""
+
+    def __init__(self, text):
+        p = _PageParser()
+        p.feed(text)
+        p.close()
+        for owner, c in p.loose:
+            if owner in p.by_id:
+                p.by_id[owner].controls.append(c)
+        self.forms = p.forms
+        self.by_id = p.by_id
+        self.controls = [c for f in p.forms for c in f.controls] + \
+            [c for owner, c in p.loose if owner not in p.by_id]
+
+    def form(self, ident):
+        """The form with id `ident`, or None."""
+        return self.by_id.get(ident)
+
+    def form_to(self, action):
+        """The first form posting to `action`, or None."""
+        for f in self.forms:
+            if f.action == action:
+                return f
+        return None
+
+
 # ---- the client ----
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 
 class Response:
     """One answer: status, Headers, body bytes, the body as text (a page that is not UTF-8
-    fails the test), the Location and the Set-Cookie headers."""
+    fails the test; a spreadsheet has none), the Location and the Set-Cookie headers, and
+    the page's forms (`page`, parsed on first use)."""
+
+    _page = None
+    page_class = Page
 
     def __init__(self, status, headers, body):
         """The answer as http() returns it."""
         self.status = status
         self.headers = headers
         self.body = body
-        self.text = body.decode("utf-8")
+        xlsx = headers.get("content-type", "").startswith(XLSX_TYPE)
+        self.text = "" if xlsx else body.decode("utf-8")
         self.location = headers.get("location")
         self.set_cookies = [v for k, v in headers.raw if k.lower() == "set-cookie"]
+
+    @property
+    def page(self):
+        """The parsed page (a Page)."""
+        if self._page is None:
+            self._page = self.page_class(self.text)
+        return self._page
 
     def __repr__(self):
         """Status and Location (or the start of the page), for failure messages."""
@@ -489,6 +651,10 @@ class Client:
     def post(self, path, form=None, **kw):
         """POST form to path (see request())."""
         return self.request("POST", path, form=form, **kw)
+
+    def submit(self, form, changes=None, button=None, headers=None):
+        """Post `form` (a Form of a page) the way a browser would (see Form.fill)."""
+        return self.post(form.action, form.fill(changes, button), headers=headers)
 
     def open(self, path, status=200):
         """GET a page and check its status."""

@@ -81,7 +81,6 @@ import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
 from contextlib import closing
-from html.parser import HTMLParser
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -758,64 +757,6 @@ def expected_dashboard(r, prev=None, provisional=False, role="reviewer"):
 
 # ---- the client ----
 
-class Response(tblib.Response):
-    """tblib.Response that keeps a spreadsheet download as bytes (text empty)."""
-
-    def __init__(self, status, headers, body):
-        if headers.get("content-type", "").startswith("application/vnd.openxmlformats"):
-            super().__init__(status, headers, b"")
-            self.body = body
-        else:
-            super().__init__(status, headers, body)
-
-
-class Client(tblib.Client):
-    response_class = Response
-
-
-class _FormReader(HTMLParser):
-    """The named controls of one <form id=...> as a browser would send them (no button)."""
-
-    def __init__(self, ident):
-        super().__init__(convert_charrefs=True)
-        self.ident, self.inside, self.action, self.pairs = ident, False, None, []
-        self.textarea = None
-
-    def handle_starttag(self, tag, attrs):
-        a = {k: (v if v is not None else "") for k, v in attrs}
-        if tag == "form":
-            self.inside = a.get("id") == self.ident
-            if self.inside:
-                self.action = a.get("action")
-        elif self.inside and tag == "input" and a.get("name") and "disabled" not in a:
-            t = a.get("type", "text")
-            if t in ("checkbox", "radio"):
-                if "checked" in a:
-                    self.pairs.append((a["name"], a.get("value", "on")))
-            elif t not in ("submit", "button", "reset", "image", "file"):
-                self.pairs.append((a["name"], a.get("value", "")))
-        elif self.inside and tag == "textarea" and a.get("name"):
-            self.textarea = [a["name"], ""]
-
-    def handle_data(self, data):
-        if self.textarea is not None:
-            self.textarea[1] += data
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.inside = False
-        elif tag == "textarea" and self.textarea is not None:
-            self.pairs.append((self.textarea[0], self.textarea[1].lstrip("\n")))
-            self.textarea = None
-
-
-def read_form(text, ident):
-    p = _FormReader(ident)
-    p.feed(text)
-    p.close()
-    return p.action, p.pairs
-
-
 def parse_csv_export(r):
     """The rows of a CSV download (UTF-8 with a BOM)."""
     assert r.text.startswith("\ufeff"), "no BOM"
@@ -854,8 +795,9 @@ def read_xlsx(data):
 # ---- the stack ----
 
 def admin_db(db_path, *args):
-    """tianbao-admin --db PATH ARGS: (exit code, stdout, stderr)."""
-    cmd = [os.path.join(tblib.BUILDDIR, "tianbao-admin"), "--db", db_path] + list(args)
+    """tianbao-admin --db PATH ARGS (no --db when PATH is None): (exit code, stdout, stderr)."""
+    cmd = [os.path.join(tblib.BUILDDIR, "tianbao-admin")] + (["--db", db_path] if db_path else
+                                                             []) + list(args)
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=120, env=STACK._env())
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
@@ -918,7 +860,7 @@ def tearDownModule():
 
 class Base(tblib.ClientTest):
     password = PASSWORD
-    client_class = Client
+    client_class = tblib.Client
 
     def report(self, period, unit, provisional=False):
         args = ["report", "--period", period, "--unit", unit] + (["--provisional"] if provisional
@@ -1145,7 +1087,8 @@ class CountyTest(Base):
     def test_03_the_reviewer_approves_all_but_one_in_bulk(self):
         rev = self.client("rev-" + COUNTY)
         page = rev.open("/review?period=%s" % PERIOD)
-        action, pairs = read_form(page.text, "bulk")
+        f = page.page.form("bulk")
+        action, pairs = f.action, f.pairs()
         self.assertEqual(action, "/review/approve")
         boxes = re.findall(r'<input type="checkbox" name="s" value="([^"]*)"([^>]*)>', page.text)
         self.assertEqual(len(boxes), 4 * len(schools_of(COUNTY)), "the boxes of the overview")
@@ -1179,7 +1122,8 @@ class CountyTest(Base):
         rev = self.client("rev-" + COUNTY)
         url = "/schools/%s/%s/%s" % (HOLD[0], PERIOD, HOLD[1])
         page = rev.open(url + "/review")
-        action, pairs = read_form(page.text, "decide")
+        f = page.page.form("decide")
+        action, pairs = f.action, f.pairs()
         self.assertEqual(action, url + "/decide")
         r = rev.post(action, pairs + [("action", "approve")])
         self.assertRedirect(r, url + "/review?done=approved", "approving %s/%s" % HOLD)
@@ -1477,6 +1421,20 @@ class AdminTest(Base):
         rc, out, err = STACK.admin("report", "--period", PERIOD, check=False)
         self.assertEqual((rc, out), (2, ""))
         self.assertIn("usage: tianbao-admin", err)
+
+    def test_an_unknown_command_is_named_with_or_without_a_database(self):
+        for with_db in (True, False):
+            with self.subTest(with_db=with_db):
+                if with_db:
+                    rc, out, err = STACK.admin("reprot", check=False)
+                else:
+                    rc, out, err = admin_db(None, "reprot")
+                self.assertEqual((rc, out), (2, ""))
+                self.assertTrue(err.startswith("tianbao-admin: unknown command 'reprot'\n"), err)
+                self.assertIn("usage: tianbao-admin", err)
+        rc, out, err = admin_db(None, "version")
+        self.assertEqual((rc, out), (2, ""))
+        self.assertEqual(err, "tianbao-admin: give -c CONFIG or --db PATH\n")
 
 
 def closing_connect(path):
