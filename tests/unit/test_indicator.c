@@ -79,15 +79,8 @@ static int setup(void **state)
 	assert_true(db_exec(&f->t.db, "INSERT INTO org_unit(id, code, name, kind, parent_id) VALUES"
 	                              " (2, '990121', '青山县', 'county', 1),"
 	                              " (3, '990122', '白水县', 'county', 1)"));
-	const char *forms[] = {"basic", "students", "staff", "facilities"};
 	long long now = (long long)time(NULL);
-	struct period p = {.code = "2026",
-	                   .name = "2026学年",
-	                   .opens_at = now - 86400,
-	                   .closes_at = now + 30 * 86400,
-	                   .forms = forms,
-	                   .nforms = 4};
-	assert_true(period_add(&f->t.db, &p, "test", err, sizeof(err)) > 0);
+	tl_period_add(&f->t.db, "2026", now - 86400, now + 30 * 86400);
 	assert_int_equal(period_get(&f->t.db, &f->a, "2026", &f->p), 1);
 	f->yzjh = tl_read_src("db/indicators/yzjh.json", &f->yzjh_len);
 	f->targets = tl_read_src("db/indicators/targets.json", &f->targets_len);

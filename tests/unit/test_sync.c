@@ -543,14 +543,7 @@ static int setup(void **state)
 	f->user_id = user_create(&f->t.db, &u, "correct horse", "test", err, sizeof(err));
 	if (!f->user_id)
 		fail_msg("%s", err);
-	const char *forms[] = {"basic", "students", "staff", "facilities"};
-	struct period p26 = {.code = "2026",
-	                     .name = "2026学年",
-	                     .opens_at = NOW - 86400,
-	                     .closes_at = NOW + 86400,
-	                     .forms = forms,
-	                     .nforms = 4};
-	assert_true(period_add(&f->t.db, &p26, "test", err, sizeof(err)) > 0);
+	tl_period_add(&f->t.db, "2026", NOW - 86400, NOW + 86400);
 	assert_int_equal(period_get(&f->t.db, &f->a, "2026", &f->p26), 1);
 	tl_values_312(&f->a, &f->sets, &f->nsets);
 	*state = f;

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "core/migrate.h"
+#include "core/period.h"
 #include "tests/unit/testlib.h"
 
 /* Read a whole file. */
@@ -101,6 +102,22 @@ long long tl_int(struct db *db, const char *sql, const char *param)
 	long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
 	sqlite3_finalize(st);
 	return v;
+}
+
+/* Add a period of the four forms. */
+void tl_period_add(struct db *db, const char *code, long long opens, long long closes)
+{
+	static const char *forms[] = {"basic", "students", "staff", "facilities"};
+	char name[32], err[256];
+	snprintf(name, sizeof(name), "%s学年", code);
+	struct period p = {.code = code,
+	                   .name = name,
+	                   .opens_at = opens,
+	                   .closes_at = closes,
+	                   .forms = forms,
+	                   .nforms = 4};
+	if (period_add(db, &p, "test", err, sizeof(err)) <= 0)
+		fail_msg("period add %s: %s", code, err);
 }
 
 /* Parse the fixture of one school's four forms. */

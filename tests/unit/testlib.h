@@ -34,6 +34,10 @@ void tl_db_open(struct tl_db *t, const char *prefix);
 /* Close it and remove its files and directory. */
 void tl_db_close(struct tl_db *t);
 
+/* Add period `code` ("2026": named 2026学年) of the four real forms, open from
+ * `opens` to `closes`; fails the test when it cannot. */
+void tl_period_add(struct db *db, const char *code, long long opens, long long closes);
+
 /* The integer result of a query with one optional text parameter (NULL: none). */
 long long tl_int(struct db *db, const char *sql, const char *param);
 
