@@ -18,6 +18,7 @@ TIANBAO_KEEP=1 keeps the temporary directory for inspection.
 """
 
 import atexit
+import csv
 import hashlib
 import http.client as httpclient
 import os
@@ -38,6 +39,18 @@ from urllib.parse import urlencode
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.path.abspath(os.environ.get("TIANBAO_SRCDIR") or os.path.join(HERE, "..", ".."))
 BUILDDIR = os.path.abspath(os.environ.get("TIANBAO_BUILDDIR") or os.path.join(SRCDIR, "build"))
+
+# the demo city (scripts/demo-data) and the names the pages give to its codes
+DEMO_CSV = os.path.join(SRCDIR, "db", "demo", "orgunits.csv")
+VALUES_PY = os.path.join(SRCDIR, "db", "demo", "values.py")
+FORMS_DIR = os.path.join(SRCDIR, "db", "forms")
+STAGE_NAMES = {"kg": "学前", "pri": "小学", "jun": "初中", "sen": "高中", "voc": "中职",
+               "spe": "特教"}
+TYPE_NAMES = {"111": "幼儿园", "211": "小学", "218": "小学教学点", "311": "初级中学",
+              "312": "九年一贯制学校", "341": "完全中学", "342": "高级中学",
+              "345": "十二年一贯制学校", "361": "中等职业学校", "362": "中等技术学校",
+              "365": "职业高中学校", "366": "技工学校", "511": "盲人学校", "512": "聋人学校",
+              "513": "培智学校", "514": "其他特教学校"}
 STACK_SCRIPT = os.path.join(SRCDIR, "scripts", "stack")
 HOST = "127.0.0.1"
 
@@ -109,6 +122,12 @@ def http(port, method, path, body=None, headers=None, timeout=15):
         return resp.status, Headers(resp.getheaders()), data
     finally:
         conn.close()
+
+
+def demo_units():
+    """{code: row} of the demo city's units (db/demo/orgunits.csv)."""
+    with open(DEMO_CSV, encoding="utf-8") as f:
+        return {r["code"]: r for r in csv.DictReader(f)}
 
 
 def wait_for(cond, seconds, step=0.05):

@@ -28,9 +28,7 @@ security headers.  Run by `make check`, or by hand:
   cd build && TIANBAO_SRCDIR=.. TIANBAO_BUILDDIR=. python3 ../tests/integration/test_entry.py
 """
 
-import csv
 import datetime as dt
-import glob
 import html
 import json
 import os
@@ -42,40 +40,26 @@ import sys
 import time
 from urllib.parse import quote
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+import exprlib  # noqa: E402
 import tblib  # noqa: E402
+from tblib import FORMS_DIR, STAGE_NAMES, VALUES_PY  # noqa: E402
 
 PASSWORD = "tianbao-demo"
 PERIOD = "2026"
 CST = dt.timezone(dt.timedelta(hours=8))
 CJK_RE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
-DEMO_CSV = os.path.join(tblib.SRCDIR, "db", "demo", "orgunits.csv")
-VALUES_PY = os.path.join(tblib.SRCDIR, "db", "demo", "values.py")
-FORMS_DIR = os.path.join(tblib.SRCDIR, "db", "forms")
 
-# 办学类型 -> stages (as core/orgunit.c and db/demo/values.py have them)
-STAGES_OF = {
-    "111": ["kg"], "211": ["pri"], "218": ["pri"], "311": ["jun"], "312": ["pri", "jun"],
-    "341": ["jun", "sen"], "342": ["sen"], "345": ["pri", "jun", "sen"], "361": ["voc"],
-    "362": ["voc"], "365": ["voc"], "366": ["voc"], "511": ["spe"], "512": ["spe"],
-    "513": ["spe"], "514": ["spe"],
-}
-STAGE_NAMES = {"kg": "学前", "pri": "小学", "jun": "初中", "sen": "高中", "voc": "中职",
-               "spe": "特教"}
-STAGE_ORDER = ["kg", "pri", "jun", "sen", "voc", "spe"]
 
 STACK = None
 
 
 # ---- the demo city, as scripts/demo-data loads it ----
 
-def _demo_units():
-    with open(DEMO_CSV, encoding="utf-8") as f:
-        return {r["code"]: r for r in csv.DictReader(f)}
-
-
-UNITS = _demo_units()
+UNITS = tblib.demo_units()
 _SCHOOLS = sorted(c for c, r in UNITS.items() if r["kind"] == "school" and c != "2199210007")
 SUBMITTED = [c for i, c in enumerate(_SCHOOLS) if i % 4 in (0, 1)]
 DRAFTS = [c for i, c in enumerate(_SCHOOLS) if i % 4 == 2]
@@ -101,7 +85,7 @@ S_HOSTILE = "1199220002"      # 幼儿园
 
 
 def stages_of(code):
-    return STAGES_OF[UNITS[code]["school_type"]]
+    return exprlib.SCHOOL_TYPES[UNITS[code]["school_type"]]
 
 
 def county_of(code):
@@ -110,16 +94,7 @@ def county_of(code):
 
 # ---- the form definitions ----
 
-def _load_forms():
-    forms = {}
-    for path in glob.glob(os.path.join(FORMS_DIR, "*.json")):
-        with open(path, encoding="utf-8") as f:
-            d = json.load(f)
-        forms[d["code"]] = d
-    return forms
-
-
-FORMS = _load_forms()
+FORMS = exprlib.load_forms(FORMS_DIR)
 
 
 def form_fields(form, school):
@@ -130,7 +105,7 @@ def form_fields(form, school):
     out = {}
     for sec in FORMS[form]["sections"]:
         if "grid" in sec:
-            rows = [s for s in STAGE_ORDER if s in sec["grid"]["rows"] and s in st]
+            rows = [s for s in exprlib.STAGES if s in sec["grid"]["rows"] and s in st]
             for col in sec["grid"]["columns"]:
                 for s in rows:
                     if "stages" in col and s not in col["stages"]:

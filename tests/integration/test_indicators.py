@@ -87,6 +87,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 import exprlib  # noqa: E402
 import tblib  # noqa: E402
+from tblib import FORMS_DIR, STAGE_NAMES, TYPE_NAMES, VALUES_PY  # noqa: E402
 
 PASSWORD = "tianbao-demo"
 COUNTY = "990122"            # 白水县
@@ -99,19 +100,9 @@ FORMS = ("basic", "students", "staff", "facilities")
 CST = dt.timezone(dt.timedelta(hours=8))
 HOLD = ("3199220003", "staff")   # left out of the bulk approval, approved on its own page
 
-DEMO_CSV = os.path.join(tblib.SRCDIR, "db", "demo", "orgunits.csv")
-VALUES_PY = os.path.join(tblib.SRCDIR, "db", "demo", "values.py")
-FORMS_DIR = os.path.join(tblib.SRCDIR, "db", "forms")
 INDICATORS_DIR = os.path.join(tblib.SRCDIR, "db", "indicators")
 
 STAGE_ORDER = ["kg", "pri", "jun", "sen", "voc", "spe"]
-STAGE_NAMES = {"kg": "学前", "pri": "小学", "jun": "初中", "sen": "高中", "voc": "中职",
-               "spe": "特教"}
-TYPE_NAMES = {"111": "幼儿园", "211": "小学", "218": "小学教学点", "311": "初级中学",
-              "312": "九年一贯制学校", "341": "完全中学", "342": "高级中学",
-              "345": "十二年一贯制学校", "361": "中等职业学校", "362": "中等技术学校",
-              "365": "职业高中学校", "366": "技工学校", "511": "盲人学校", "512": "聋人学校",
-              "513": "培智学校", "514": "其他特教学校"}
 LEVEL_NAMES = (("school", "学校"), ("county", "区县"), ("city", "全市"))
 
 # The changes made to the county's 2026 figures: (school, form, field, value, 说明).
@@ -136,12 +127,7 @@ STACK = None
 IMPORTED = None      # school -> {field: number} of the imported 2027 figures
 
 
-def _demo_units():
-    with open(DEMO_CSV, encoding="utf-8") as f:
-        return {r["code"]: r for r in csv.DictReader(f)}
-
-
-UNITS = _demo_units()
+UNITS = tblib.demo_units()
 
 
 def schools_of(unit):

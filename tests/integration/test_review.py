@@ -33,7 +33,6 @@ CI is set (then it fails).  Run by `make check`, or:
 
 import csv
 import datetime as dt
-import glob
 import html
 import io
 import json
@@ -48,8 +47,12 @@ import threading
 import time
 from urllib.parse import quote
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+import exprlib  # noqa: E402
 import tblib  # noqa: E402
+from tblib import FORMS_DIR, STAGE_NAMES, TYPE_NAMES, VALUES_PY  # noqa: E402
 
 PASSWORD = "tianbao-demo"
 PERIOD = "2026"
@@ -57,17 +60,7 @@ FORMS = ("basic", "students", "staff", "facilities")
 CST = dt.timezone(dt.timedelta(hours=8))
 CITY_REVIEWER = "rev-city"
 
-DEMO_CSV = os.path.join(tblib.SRCDIR, "db", "demo", "orgunits.csv")
-VALUES_PY = os.path.join(tblib.SRCDIR, "db", "demo", "values.py")
-FORMS_DIR = os.path.join(tblib.SRCDIR, "db", "forms")
 
-STAGE_NAMES = {"kg": "学前", "pri": "小学", "jun": "初中", "sen": "高中", "voc": "中职",
-               "spe": "特教"}
-TYPE_NAMES = {"111": "幼儿园", "211": "小学", "218": "小学教学点", "311": "初级中学",
-              "312": "九年一贯制学校", "341": "完全中学", "342": "高级中学",
-              "345": "十二年一贯制学校", "361": "中等职业学校", "362": "中等技术学校",
-              "365": "职业高中学校", "366": "技工学校", "511": "盲人学校", "512": "聋人学校",
-              "513": "培智学校", "514": "其他特教学校"}
 STATE_NAMES = {"none": "未填写", "draft": "草稿", "submitted": "已上报", "returned": "已退回",
                "approved": "已审核", "county_approved": "区县已审核"}
 
@@ -79,12 +72,7 @@ def ur_group(code):
 
 # ---- the demo city ----
 
-def _demo_units():
-    with open(DEMO_CSV, encoding="utf-8") as f:
-        return {r["code"]: r for r in csv.DictReader(f)}
-
-
-UNITS = _demo_units()
+UNITS = tblib.demo_units()
 
 
 def county_of(code):
@@ -119,16 +107,7 @@ STACK = None
 
 # ---- the form definitions ----
 
-def _load_forms():
-    forms = {}
-    for path in glob.glob(os.path.join(FORMS_DIR, "*.json")):
-        with open(path, encoding="utf-8") as f:
-            d = json.load(f)
-        forms[d["code"]] = d
-    return forms
-
-
-FORM_DEFS = _load_forms()
+FORM_DEFS = exprlib.load_forms(FORMS_DIR)
 
 
 def form_name(form):

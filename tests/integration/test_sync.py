@@ -57,7 +57,7 @@ PASSWORD = "tianbao-demo"
 CST = dt.timezone(dt.timedelta(hours=8))
 SYNC_BIN = os.path.join(tblib.BUILDDIR, "tianbao-sync")
 MOCK = os.path.join(tblib.SRCDIR, "tests", "mock_upstream.py")
-VALUES_PY = os.path.join(tblib.SRCDIR, "db", "demo", "values.py")
+VALUES_PY = tblib.VALUES_PY
 TOKEN = "tb-sync-test-token-7f3a9c1e5b2d4086"  # the platform's bearer token
 KEY_RE = re.compile(r"^(\d{10})-([0-9A-Za-z]+)-([a-z_]+)-v(\d+)$")
 
@@ -69,16 +69,6 @@ SETS = {}            # (school, period, form) -> data value set from values.py
 
 
 # ---- small helpers ----
-
-def wait_until(cond, seconds, step=0.1):
-    """Poll cond() until true or `seconds` pass; its last value."""
-    end = time.monotonic() + seconds
-    while True:
-        v = cond()
-        if v or time.monotonic() > end:
-            return v
-        time.sleep(step)
-
 
 def compact(obj):
     """JSON as jansson's JSON_COMPACT writes it (UTF-8, no blanks)."""
@@ -216,7 +206,7 @@ class Mock:
         for attempt in range(50):
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.log,
                                          stderr=subprocess.STDOUT)
-            if wait_until(lambda: os.path.exists(pf) or self.proc.poll() is not None, 15):
+            if tblib.wait_for(lambda: os.path.exists(pf) or self.proc.poll() is not None, 15):
                 if os.path.exists(pf):
                     with open(pf) as f:
                         self.port = int(f.read())
@@ -565,7 +555,7 @@ class T02Retry(SyncTest):
         m.control(fail=3, status=503, retry_after="3")
         p = self.daemon(self.sync_ini(m.base_url))
         # after the first 503: pending, one attempt, due 2 s after the attempt
-        first = wait_until(lambda: [r for r in self.rows(ids).values() if r["attempts"] >= 1],
+        first = tblib.wait_for(lambda: [r for r in self.rows(ids).values() if r["attempts"] >= 1],
                            20, 0.02)
         self.assertTrue(first, "no attempt within 20 s")
         r = first[0]
@@ -579,7 +569,7 @@ class T02Retry(SyncTest):
         self.assertGreaterEqual(r["next_attempt_at"] - int(t), 2,
                                 "Retry-After 3 was not honoured")
         self.assertLessEqual(r["next_attempt_at"] - int(t), 4)
-        self.assertTrue(wait_until(lambda: self.all_in("delivered", ids), 30),
+        self.assertTrue(tblib.wait_for(lambda: self.all_in("delivered", ids), 30),
                         "not delivered: %r" % self.rows(ids))
         self.stop_daemon(p)
         r = self.assertDelivered(ids, m)[ids[0]]
@@ -597,7 +587,7 @@ class T02Retry(SyncTest):
         m = self.mock()
         m.control(close=1, store_close=1)
         p = self.daemon(self.sync_ini(m.base_url))
-        self.assertTrue(wait_until(lambda: self.all_in("delivered", ids), 30),
+        self.assertTrue(tblib.wait_for(lambda: self.all_in("delivered", ids), 30),
                         "not delivered: %r" % self.rows(ids))
         self.stop_daemon(p)
         r = self.assertDelivered(ids, m)[ids[0]]
@@ -618,7 +608,7 @@ class T02Retry(SyncTest):
         m = self.mock()
         m.control(fail=1000, status=503)
         p = self.daemon(self.sync_ini(m.base_url, max_attempts=3))
-        self.assertTrue(wait_until(lambda: self.all_in("dead", ids), 30),
+        self.assertTrue(tblib.wait_for(lambda: self.all_in("dead", ids), 30),
                         "not dead: %r" % self.rows(ids))
         time.sleep(2.5)
         self.stop_daemon(p)
@@ -645,7 +635,7 @@ class T03Outage(SyncTest):
         store = os.path.join(self.dir, "platform.jsonl")
         m = self.mock(store=store)
         p = self.daemon(self.sync_ini(m.base_url))
-        self.assertTrue(wait_until(lambda: self.all_in("delivered", before), 20),
+        self.assertTrue(tblib.wait_for(lambda: self.all_in("delivered", before), 20),
                         "not delivered: %r" % self.rows(before))
         port = m.port
         m.kill()
@@ -664,7 +654,7 @@ class T03Outage(SyncTest):
                                  "backoff beyond backoff_max")
         m2 = Mock(self.dir, store=store, port=port).start()
         self.mocks.append(m2)
-        self.assertTrue(wait_until(lambda: self.all_in("delivered", during), 20),
+        self.assertTrue(tblib.wait_for(lambda: self.all_in("delivered", during), 20),
                         "not delivered after the outage: %r" % self.rows(during))
         self.assertGreaterEqual(time.monotonic() - t0, 30)
         self.stop_daemon(p)
@@ -708,7 +698,7 @@ class T04Kill(SyncTest):
         # a last daemon delivers the rest (rows leased by killed processes come back after
         # the lease of 8 s)
         p = self.daemon(ini)
-        self.assertTrue(wait_until(lambda: self.all_in("delivered", ids), 60, 0.5),
+        self.assertTrue(tblib.wait_for(lambda: self.all_in("delivered", ids), 60, 0.5),
                         "not all delivered: %r" % {s: list(self.states(ids).values()).count(s)
                                                    for s in set(self.states(ids).values())})
         self.stop_daemon(p)
@@ -863,7 +853,7 @@ class T06Refusals(SyncTest):
         m = self.mock()
         m.control(delay=2)
         p = self.daemon(self.sync_ini(m.base_url))
-        self.assertTrue(wait_until(lambda: m.stats()["requests"] >= 1, 20, 0.05))
+        self.assertTrue(tblib.wait_for(lambda: m.stats()["requests"] >= 1, 20, 0.05))
         time.sleep(0.3)
         t0 = time.monotonic()
         out = self.stop_daemon(p, timeout=10)
