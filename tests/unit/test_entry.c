@@ -34,27 +34,11 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[512];
 	tl_db_open(&f->t, "tb-entry");
 	arena_init(&f->a, 0);
 	f->set = tl_real_forms();
-	if (!form_store(&f->t.db, f->set, "test", err, sizeof(err)))
-		fail_msg("%s", err);
-	assert_true(db_exec(&f->t.db, "INSERT INTO org_unit(id, code, name, kind) VALUES"
-	                              " (1, '990100', '示范市', 'city')"));
-	assert_true(db_exec(&f->t.db, "INSERT INTO org_unit(id, code, name, kind, parent_id) VALUES"
-	                              " (2, '990122', '白水县', 'county', 1)"));
-	assert_true(db_exec(&f->t.db,
-	                    "INSERT INTO org_unit(id, code, name, kind, parent_id,"
-	                    " school_type, ownership, urban_rural) VALUES"
-	                    " (3, '3199220003', '东岗乡九年一贯制学校', 'school', 2, '312',"
-	                    " 'public', '220')"));
+	f->user_id = tl_school_312(&f->t.db, f->set);
 	assert_int_equal(ou_get_by_code(&f->t.db, &f->a, SCHOOL, &f->school), 1);
-	struct user u = {
-	    .login = SCHOOL, .display_name = "东岗乡学校", .role = "school", .org_code = SCHOOL};
-	f->user_id = user_create(&f->t.db, &u, "correct horse", "test", err, sizeof(err));
-	if (!f->user_id)
-		fail_msg("%s", err);
 	tl_period_add(&f->t.db, "2025", NOW - 400 * 86400, NOW - 350 * 86400);
 	tl_period_add(&f->t.db, "2026", NOW - 86400, NOW + 86400);
 	assert_int_equal(period_get(&f->t.db, &f->a, "2026", &f->p26), 1);

@@ -13,6 +13,7 @@
 
 #include "core/migrate.h"
 #include "core/period.h"
+#include "core/user.h"
 #include "tests/unit/testlib.h"
 
 /* Read a whole file. */
@@ -118,6 +119,30 @@ void tl_period_add(struct db *db, const char *code, long long opens, long long c
 	                   .nforms = 4};
 	if (period_add(db, &p, "test", err, sizeof(err)) <= 0)
 		fail_msg("period add %s: %s", code, err);
+}
+
+/* The one-school world of the entry and sync tests. */
+long long tl_school_312(struct db *db, const struct form_set *set)
+{
+	char err[512];
+	if (!form_store(db, set, "test", err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_true(db_exec(db, "INSERT INTO org_unit(id, code, name, kind) VALUES"
+	                        " (1, '990100', '示范市', 'city')"));
+	assert_true(db_exec(db, "INSERT INTO org_unit(id, code, name, kind, parent_id) VALUES"
+	                        " (2, '990122', '白水县', 'county', 1)"));
+	assert_true(db_exec(db, "INSERT INTO org_unit(id, code, name, kind, parent_id,"
+	                        " school_type, ownership, urban_rural) VALUES"
+	                        " (3, '3199220003', '东岗乡九年一贯制学校', 'school', 2, '312',"
+	                        " 'public', '220')"));
+	struct user u = {.login = "3199220003",
+	                 .display_name = "东岗乡学校",
+	                 .role = "school",
+	                 .org_code = "3199220003"};
+	long long id = user_create(db, &u, "correct horse", "test", err, sizeof(err));
+	if (!id)
+		fail_msg("%s", err);
+	return id;
 }
 
 /* Parse the fixture of one school's four forms. */

@@ -41,6 +41,11 @@ void tl_period_add(struct db *db, const char *code, long long opens, long long c
 /* The integer result of a query with one optional text parameter (NULL: none). */
 long long tl_int(struct db *db, const char *sql, const char *param);
 
+/* Store the forms `set`, the city 990100, the county 990122 and the school of
+ * values_312.json, 3199220003 东岗乡九年一贯制学校 (九年一贯制, ids 1, 2, 3), with
+ * its user (login the school's code, password "correct horse"); the user's id. */
+long long tl_school_312(struct db *db, const struct form_set *set);
+
 /* The four data value sets of tests/unit/values_312.json (one 九年一贯制 school's
  * figures for 2026), parsed into `a`; fails the test when they do not parse. */
 void tl_values_312(struct arena *a, struct dvs_set **sets, size_t *n);
