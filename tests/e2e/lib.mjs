@@ -198,6 +198,7 @@ export class Run {
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tianbao-e2e-'));
     this.profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tianbao-e2e-profile-'));
     this.stackDir = null;
+    this.context = null; // what finish() closes: the browser context of open(), or a browser
     this.stopped = true;
     this.check = this.check.bind(this);
     // A hung browser or stack must not hang `make check`.
@@ -270,6 +271,18 @@ export class Run {
     return context;
   }
 
+  // The browser (launch) with a Watcher fenced to `base` on its context and its first page:
+  // { context, watcher, page }. finish() closes it.
+  async open(chromium, base) {
+    const context = await this.launch(chromium);
+    this.context = context;
+    const watcher = new Watcher(base);
+    await watcher.attach(context);
+    const page = context.pages()[0] || (await context.newPage());
+    watcher.watchPage(page);
+    return { context, watcher, page };
+  }
+
   stopStack() {
     if (this.stopped || !this.stackDir) return;
     this.stopped = true;
@@ -278,7 +291,8 @@ export class Run {
 
   // Close the browser and the stack, scan the log for sanitizer reports, print the
   // closing line and exit.
-  async finish(context, fatal, note) {
+  async finish(fatal, note) {
+    const context = this.context;
     if (context) await withTimeout(context.close(), 15_000, 'closing the browser').catch(() => {});
     this.stopStack();
     fs.rmSync(this.profile, { recursive: true, force: true });

@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-  BUILDDIR, CHROMIUM, CHROMIUM_ARGS, DEMO_TIMEOUT_MS, Run, SRCDIR, Watcher, assert, demoUnits, gotoOk,
+  BUILDDIR, CHROMIUM, CHROMIUM_ARGS, DEMO_TIMEOUT_MS, Run, SRCDIR, assert, demoUnits, gotoOk,
   loadChromium, screenshot, submitLogin, withTimeout,
 } from './lib.mjs';
 
@@ -46,7 +46,6 @@ const WATCHDOG_MS = DEMO_TIMEOUT_MS + 120_000;
 const chromium = loadChromium();
 const run = new Run(WATCHDOG_MS);
 const { check, tmp } = run;
-let context = null;
 let noJsBrowser = null;
 
 // ASCII digits to full-width ones (１２３).
@@ -111,11 +110,7 @@ try {
 
   // the browser, watched and fenced in: nothing but our own server; `watcher.expected` is the
   // one refusal a step provokes on purpose (a save after the deadline)
-  context = await run.launch(chromium);
-  const watcher = new Watcher(base);
-  await watcher.attach(context);
-  const page = context.pages()[0] || (await context.newPage());
-  watcher.watchPage(page);
+  const { watcher, page } = await run.open(chromium, base);
   // Dialogs: recorded, then answered as the step in progress wants (dismissed by default).
   const dialogs = [];
   let answerDialog = 'dismiss';
@@ -475,4 +470,4 @@ try {
   fatal = e;
 }
 if (noJsBrowser) await withTimeout(noJsBrowser.close(), 15_000, 'closing the second browser').catch(() => {});
-await run.finish(context, fatal, `screenshot: ${tmp}/entry-submitted.png`);
+await run.finish(fatal, `screenshot: ${tmp}/entry-submitted.png`);

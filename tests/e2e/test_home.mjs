@@ -8,7 +8,7 @@
 // 77: playwright-core or Chromium missing (automake SKIP), which is a failure when CI is set.
 import path from 'node:path';
 
-import { Run, Watcher, assert, gotoOk, loadChromium, screenshot } from './lib.mjs';
+import { Run, assert, gotoOk, loadChromium, screenshot } from './lib.mjs';
 
 const HEADING = '学校办学条件与师资年度填报';
 const WATCHDOG_MS = 120_000;
@@ -16,7 +16,6 @@ const WATCHDOG_MS = 120_000;
 const chromium = loadChromium();
 const run = new Run(WATCHDOG_MS);
 const { check, tmp } = run;
-let context = null;
 
 let fatal = null;
 try {
@@ -24,11 +23,7 @@ try {
   const base = await run.startStack();
 
   // the browser, watched and fenced in: nothing but our own server
-  context = await run.launch(chromium);
-  const watcher = new Watcher(base);
-  await watcher.attach(context);
-  const page = context.pages()[0] || (await context.newPage());
-  watcher.watchPage(page);
+  const { watcher, page } = await run.open(chromium, base);
 
   await check('home page loads with 200', async () => {
     await gotoOk(page, `${base}/`);
@@ -80,4 +75,4 @@ try {
 } catch (e) {
   fatal = e;
 }
-await run.finish(context, fatal, `screenshots: ${tmp}/home-1280.png ${tmp}/home-375.png`);
+await run.finish(fatal, `screenshots: ${tmp}/home-1280.png ${tmp}/home-375.png`);

@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-  DEMO_TIMEOUT_MS, Run, SRCDIR, Watcher, assert, demoUnits, gotoOk, loadChromium, screenshot,
+  DEMO_TIMEOUT_MS, Run, SRCDIR, assert, demoUnits, gotoOk, loadChromium, screenshot,
   submitLogin,
 } from './lib.mjs';
 
@@ -37,7 +37,6 @@ const WATCHDOG_MS = DEMO_TIMEOUT_MS + 90_000;
 const chromium = loadChromium();
 const run = new Run(WATCHDOG_MS);
 const { check, tmp } = run;
-let context = null;
 
 let fatal = null;
 try {
@@ -52,11 +51,7 @@ try {
   const { password } = run.loadDemo();
 
   // the browser, watched and fenced in: nothing but our own server
-  context = await run.launch(chromium);
-  const watcher = new Watcher(base);
-  await watcher.attach(context);
-  const page = context.pages()[0] || (await context.newPage());
-  watcher.watchPage(page);
+  const { watcher, page } = await run.open(chromium, base);
   const dashboardUrl = `${base}/indicators?period=${PERIOD}`;
   let target = null; // the failing school followed: { code, name, href }
 
@@ -199,4 +194,4 @@ try {
 } catch (e) {
   fatal = e;
 }
-await run.finish(context, fatal, `screenshots: ${tmp}/indicators-review.png ${tmp}/indicators-print.png`);
+await run.finish(fatal, `screenshots: ${tmp}/indicators-review.png ${tmp}/indicators-print.png`);

@@ -242,4 +242,5 @@ process.on('exit', () => {
     // not empty: kept for inspection
   }
 });
-await run.finish(browser, fatal);
+run.context = browser; // finish() closes it
+await run.finish(fatal);

@@ -12,7 +12,7 @@
 import path from 'node:path';
 
 import {
-  DEMO_CSV, DEMO_TIMEOUT_MS, Run, Watcher, assert, demoUnits, gotoOk, loadChromium, screenshot,
+  DEMO_CSV, DEMO_TIMEOUT_MS, Run, assert, demoUnits, gotoOk, loadChromium, screenshot,
   submitLogin,
 } from './lib.mjs';
 
@@ -24,7 +24,6 @@ const WATCHDOG_MS = DEMO_TIMEOUT_MS + 120_000;
 const chromium = loadChromium();
 const run = new Run(WATCHDOG_MS);
 const { check, tmp } = run;
-let context = null;
 
 // The demo city's schools of one county, from the CSV demo-data imports: code -> { name, type }.
 function demoSchools(county) {
@@ -50,11 +49,7 @@ try {
   }
 
   // the browser, watched and fenced in: nothing but our own server
-  context = await run.launch(chromium);
-  const watcher = new Watcher(base);
-  await watcher.attach(context);
-  const page = context.pages()[0] || (await context.newPage());
-  watcher.watchPage(page);
+  const { context, watcher, page } = await run.open(chromium, base);
 
   const sessionCookie = async () =>
     (await context.cookies(base)).find((c) => c.name === 'tb_session');
@@ -141,4 +136,4 @@ try {
 } catch (e) {
   fatal = e;
 }
-await run.finish(context, fatal, `screenshot: ${tmp}/reviewer-home.png`);
+await run.finish(fatal, `screenshot: ${tmp}/reviewer-home.png`);
