@@ -25,6 +25,8 @@ import sys
 import time
 import urllib.parse
 
+import loopback
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 VALUES = os.path.join(HERE, "..", "db", "demo", "values.py")
 spec = importlib.util.spec_from_file_location("bench_county", os.path.join(HERE, "bench-county.py"))
@@ -59,15 +61,7 @@ def main():
         subprocess.run([sys.executable, VALUES, "--period", period, "--orgunits", units,
                         "-o", path], check=True)
         bench_county.admin(tb_admin, conf, "values", "import", path, "--state", "approved")
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("POST", "/login", body=urllib.parse.urlencode(
-        {"username": "admin", "password": "tianbao-demo"}),
-        headers={"Content-Type": "application/x-www-form-urlencoded"})
-    r = conn.getresponse()
-    r.read()
-    cookie = (r.getheader("Set-Cookie") or "").split(";")[0]
-    if r.status != 303 or not cookie:
-        sys.exit("bench-city: admin login failed (%d)" % r.status)
+    cookie = loopback.login(port, "admin", "bench-city")
     path = "/indicators?period=2026"
     with open(os.path.join(out, "city.cookie"), "w") as f:
         f.write(cookie)
@@ -76,10 +70,7 @@ def main():
     # every worker computes the page once first (its caches of the definitions and of SQLite
     # pages warm), as in a running server: 16 at a time, twice
     def fetch(_):
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        c.request("GET", path, headers={"Cookie": cookie})
-        c.getresponse().read()
-        c.close()
+        loopback.request(port, "GET", path, cookie, timeout=120)
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
         for _ in range(2):
             list(pool.map(fetch, range(16)))

@@ -12,11 +12,12 @@ Run on a stack with the demo data (period 2026 open). Python standard library; 1
 """
 
 import csv
-import http.client
 import os
 import subprocess
 import sys
 import urllib.parse
+
+import loopback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VALUES = os.path.join(HERE, "..", "db", "demo", "values.py")
@@ -86,15 +87,7 @@ def main():
         subprocess.run(cmd, check=True)
         admin(tb_admin, conf, "values", "import", path, "--state", state)
     port = urllib.parse.urlsplit(base).port
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("POST", "/login", body=urllib.parse.urlencode(
-        {"username": "rev-" + COUNTY, "password": "tianbao-demo"}),
-        headers={"Content-Type": "application/x-www-form-urlencoded"})
-    r = conn.getresponse()
-    r.read()
-    cookie = (r.getheader("Set-Cookie") or "").split(";")[0]
-    if r.status != 303 or not cookie:
-        sys.exit("bench-county: login failed (%d)" % r.status)
+    cookie = loopback.login(port, "rev-" + COUNTY, "bench-county")
     with open(os.path.join(out, "county.cookie"), "w") as f:
         f.write(cookie)
     with open(os.path.join(out, "county.path"), "w") as f:

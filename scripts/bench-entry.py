@@ -12,7 +12,6 @@ school user in per client (CLIENTS, default 32) and writes into OUT_DIR:
 Python standard library only; talks to 127.0.0.1 only.
 """
 
-import http.client
 import json
 import os
 import re
@@ -21,33 +20,11 @@ import subprocess
 import sys
 import urllib.parse
 
+import loopback
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 VALUES = os.path.join(HERE, "..", "db", "demo", "values.py")
 GET_SCHOOL = "3199220003"  # 白水县东岗乡九年一贯制学校 (小学 + 初中)
-
-
-def request(port, method, path, cookie=None, form=None):
-    """One request; returns (status, headers dict, body text)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Cookie": cookie} if cookie else {}
-    body = None
-    if form is not None:
-        body = urllib.parse.urlencode(form)
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    conn.request(method, path, body=body, headers=headers)
-    r = conn.getresponse()
-    data = r.read().decode("utf-8")
-    conn.close()
-    return r.status, {k.lower(): v for k, v in r.getheaders()}, data
-
-
-def login(port, user):
-    """Log a demo user in; returns the Cookie header value."""
-    status, headers, _ = request(port, "POST", "/login",
-                                 form={"username": user, "password": "tianbao-demo"})
-    if status != 303 or "set-cookie" not in headers:
-        sys.exit("bench-entry: login of %s failed (%d)" % (user, status))
-    return headers["set-cookie"].split(";")[0]
 
 
 def lua_str(s):
@@ -73,9 +50,9 @@ def main():
     staff = {s["orgUnit"]: s["dataValues"] for s in sets}
     threads = []
     for code in schools:
-        cookie = login(port, code)
+        cookie = loopback.login(port, code, "bench-entry")
         path = "/schools/%s/2026/staff" % code
-        status, _, page = request(port, "GET", path, cookie)
+        status, _, page = loopback.request(port, "GET", path, cookie)
         if status != 200:
             sys.exit("bench-entry: GET %s answered %d" % (path, status))
         csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)

@@ -10,7 +10,6 @@ COUNT outbox rows; then tests/mock_upstream.py is started on a free loopback por
 fails unless the mock holds exactly the N idempotency keys. Python standard library only.
 """
 
-import http.client
 import json
 import os
 import re
@@ -21,23 +20,10 @@ import sys
 import time
 import urllib.parse
 
+import loopback
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 MOCK = os.path.join(HERE, "..", "tests", "mock_upstream.py")
-
-
-def request(port, method, path, cookie, form=None, timeout=600):
-    """One request; returns (status, text)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    headers = {"Cookie": cookie}
-    body = None
-    if form is not None:
-        body = urllib.parse.urlencode(form, doseq=True)
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    conn.request(method, path, body=body, headers=headers)
-    r = conn.getresponse()
-    text = r.read().decode("utf-8")
-    conn.close()
-    return r.status, text
 
 
 def free_port():
@@ -52,14 +38,15 @@ def main():
     count = int(sys.argv[6]) if len(sys.argv) > 6 else 1000
     port = urllib.parse.urlsplit(base).port
     cookie = open(cookie_file).read().strip()
-    status, page = request(port, "GET", "/review?period=2026&state=submitted", cookie)
+    status, _, page = loopback.request(port, "GET", "/review?period=2026&state=submitted",
+                                       cookie, timeout=600)
     tags = re.findall(r'<input type="checkbox" name="s" value="([^"]+)"([^>]*)>', page)
     picks = [value for value, rest in tags if "disabled" not in rest][:count]
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
     if len(picks) < count:
         sys.exit("bench-sync: only %d submitted forms to approve" % len(picks))
-    status, _ = request(port, "POST", "/review/approve", cookie,
-                        {"csrf": csrf, "period": "2026", "s": picks})
+    status, _, _ = loopback.request(port, "POST", "/review/approve", cookie,
+                                    {"csrf": csrf, "period": "2026", "s": picks}, timeout=600)
     if status != 200:
         sys.exit("bench-sync: bulk approval answered %d" % status)
     db_path = re.search(r"^database\s*=\s*(.+)$", open(conf).read(), re.M).group(1).strip()
@@ -84,9 +71,7 @@ def main():
         secs = time.monotonic() - t0
         if p.returncode != 0:
             sys.exit("bench-sync: tianbao-sync failed:\n" + p.stderr[-2000:])
-        conn = http.client.HTTPConnection("127.0.0.1", mport, timeout=30)
-        conn.request("GET", "/_stats")
-        stats = json.loads(conn.getresponse().read())
+        stats = json.loads(loopback.request(mport, "GET", "/_stats")[2])
     finally:
         mock.terminate()
         mock.wait()
