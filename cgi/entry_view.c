@@ -27,6 +27,14 @@ static const char *view_time(struct arena *a, long long t)
 	return arena_strdup(a, period_format_time(t, buf, sizeof(buf)));
 }
 
+/* Set `key` of map t to the string s, or to null when s is NULL. Every optional value of the
+ * entry templates is set this way: a key missing from a map would be looked up further down
+ * the context stack (Mustache), so a field without help would show its section's help. */
+static void view_opt(struct arena *a, struct tv *t, const char *key, const char *s)
+{
+	tv_set(a, t, key, s ? tv_str(a, s) : tv_null(a));
+}
+
 /* Parameter name of the 说明 of a warning: "x." and the code with ':' as '.'. */
 static const char *view_expl_name(struct arena *a, const char *code)
 {
@@ -66,13 +74,12 @@ static struct tv *view_issue(const struct view *w, size_t k, bool with_input)
 	bool warn = is->kind == VK_WARNING;
 	tv_set_str(a, t, "kind", warn ? "warning" : "error");
 	tv_set_bool(a, t, "is_warning", warn);
+	tv_set_bool(a, t, "expl_input", warn && with_input);
 	if (warn && with_input) {
-		tv_set_bool(a, t, "expl_input", true);
 		tv_set_str(a, t, "expl_name", view_expl_name(a, is->code));
 		tv_set_str(a, t, "expl_id", arena_printf(a, "x-%zu", k));
 	}
-	if (warn && is->explanation)
-		tv_set_str(a, t, "explanation", is->explanation);
+	view_opt(a, t, "explanation", warn ? is->explanation : NULL);
 	tv_set_bool(a, t, "editable", w->editable);
 	return t;
 }
@@ -102,37 +109,36 @@ static struct tv *view_field(const struct view *w, const struct form_field *f, b
 	tv_set_str(a, t, "id", arena_printf(a, "f-%s", f->code));
 	tv_set_str(a, t, "label", f->label);
 	tv_set_str(a, t, "full_label", validate_label(a, f));
-	if (f->unit)
-		tv_set_str(a, t, "unit", f->unit);
-	if (f->help && !cell)
-		tv_set_str(a, t, "help", f->help);
+	tv_set_bool(a, t, "cell", cell);
+	view_opt(a, t, "unit", f->unit);
+	view_opt(a, t, "field_help", cell ? NULL : f->help);
 	tv_set_bool(a, t, "required", f->required);
 	tv_set_str(a, t, "value", raw ? raw : "");
 	tv_set_bool(a, t, "editable", w->editable);
 	static const char *const kinds[] = {"integer", "decimal", "text", "yesno", "choice"};
 	tv_set_str(a, t, "kind", kinds[f->type]);
+	tv_set_bool(a, t, "is_number", f->type == FT_INTEGER || f->type == FT_DECIMAL);
+	tv_set_bool(a, t, "is_text", f->type == FT_TEXT);
+	tv_set_bool(a, t, "is_yesno", f->type == FT_YESNO);
+	tv_set_bool(a, t, "is_choice", f->type == FT_CHOICE);
 	switch (f->type) {
 	case FT_INTEGER:
 	case FT_DECIMAL:
-		tv_set_bool(a, t, "is_number", true);
 		tv_set_str(a, t, "inputmode", f->type == FT_INTEGER ? "numeric" : "decimal");
 		tv_set_int(a, t, "decimals", f->type == FT_DECIMAL ? f->decimals : 0);
 		tv_set_str(a, t, "min", validate_fmt_num(a, f->min, f->decimals));
 		tv_set_str(a, t, "max", validate_fmt_num(a, f->max, f->decimals));
 		break;
 	case FT_TEXT:
-		tv_set_bool(a, t, "is_text", true);
 		tv_set_int(a, t, "maxlength", f->max_length > 0 ? f->max_length : 200);
 		break;
 	case FT_YESNO: {
 		const char *n = w->out->norm[f->slot];
-		tv_set_bool(a, t, "is_yesno", true);
 		tv_set_bool(a, t, "yes", n && strcmp(n, "1") == 0);
 		tv_set_bool(a, t, "no", n && strcmp(n, "0") == 0);
 		break;
 	}
 	case FT_CHOICE: {
-		tv_set_bool(a, t, "is_choice", true);
 		struct tv *list = tv_set(a, t, "choices", tv_list(a));
 		for (size_t k = 0; k < f->nchoices; k++) {
 			struct tv *c = tv_push(a, list, tv_map(a));
@@ -143,14 +149,10 @@ static struct tv *view_field(const struct view *w, const struct form_field *f, b
 		break;
 	}
 	}
-	const char *prev = view_prev(w, f);
-	if (prev)
-		tv_set_str(a, t, "prev", prev);
-	const char *remark = review_comment_of(w->ret, f->code);
-	if (remark)
-		tv_set_str(a, t, "remark", remark);
-	if (w->sub->id && raw)
-		tv_set_str(a, t, "history_url", arena_printf(a, "%s/history/%s", w->url, f->code));
+	view_opt(a, t, "prev", view_prev(w, f));
+	view_opt(a, t, "remark", review_comment_of(w->ret, f->code));
+	view_opt(a, t, "history_url",
+	         w->sub->id && raw ? arena_printf(a, "%s/history/%s", w->url, f->code) : NULL);
 	/* the problems concerning this field */
 	struct tv *issues = tv_set(a, t, "issues", tv_list(a));
 	struct buf ids = BUF_INIT;
@@ -170,8 +172,7 @@ static struct tv *view_field(const struct view *w, const struct form_field *f, b
 	}
 	tv_set_str(a, t, "state", error ? "invalid" : warning ? "warn" : "");
 	tv_set_bool(a, t, "invalid", error);
-	if (ids.len)
-		tv_set_str(a, t, "describedby", arena_strndup(a, ids.data, ids.len));
+	view_opt(a, t, "describedby", ids.len ? arena_strndup(a, ids.data, ids.len) : NULL);
 	buf_free(&ids);
 	return t;
 }
@@ -212,10 +213,8 @@ static bool view_grid(const struct view *w, const struct form_section *sec, stru
 	for (size_t c = 0; c < sec->ncolumns; c++) {
 		struct tv *row = tv_map(a);
 		tv_set_str(a, row, "label", sec->columns[c]->label);
-		if (sec->columns[c]->unit)
-			tv_set_str(a, row, "unit", sec->columns[c]->unit);
-		if (sec->columns[c]->help)
-			tv_set_str(a, row, "help", sec->columns[c]->help);
+		view_opt(a, row, "unit", sec->columns[c]->unit);
+		view_opt(a, row, "row_help", sec->columns[c]->help);
 		tv_set_bool(a, row, "required", sec->columns[c]->required);
 		struct tv *cells = tv_set(a, row, "cells", tv_list(a));
 		struct tv *remarks = tv_set(a, row, "remarks", tv_list(a));
@@ -225,17 +224,17 @@ static bool view_grid(const struct view *w, const struct form_section *sec, stru
 			                                sec->columns[c]->code);
 			const struct form_field *f = form_field_find(e->set, code);
 			struct tv *cell = tv_push(a, cells, tv_map(a));
-			if (f && w->in_form[f->slot]) {
-				tv_set(a, cell, "field", view_field(w, f, true));
-				any = true;
-				const char *remark = review_comment_of(w->ret, f->code);
-				if (remark) {
-					struct tv *r = tv_push(a, remarks, tv_map(a));
-					tv_set_str(a, r, "stage", form_stage_name(stages[k]));
-					tv_set_str(a, r, "text", remark);
-				}
-			} else {
-				tv_set_bool(a, cell, "absent", true);
+			bool present = f && w->in_form[f->slot];
+			tv_set(a, cell, "field", present ? view_field(w, f, true) : tv_null(a));
+			tv_set_bool(a, cell, "absent", !present);
+			if (!present)
+				continue;
+			any = true;
+			const char *remark = review_comment_of(w->ret, f->code);
+			if (remark) {
+				struct tv *r = tv_push(a, remarks, tv_map(a));
+				tv_set_str(a, r, "stage", form_stage_name(stages[k]));
+				tv_set_str(a, r, "text", remark);
 			}
 		}
 		if (!any)
@@ -259,12 +258,13 @@ static struct tv *view_sections(const struct view *w)
 		struct tv *t = tv_map(a);
 		tv_set_str(a, t, "code", sec->code);
 		tv_set_str(a, t, "title", sec->title);
-		if (sec->help)
-			tv_set_str(a, t, "help", sec->help);
+		view_opt(a, t, "section_help", sec->help);
 		bool any = false;
 		if (sec->grid) {
+			tv_set(a, t, "fields", tv_null(a));
 			any = view_grid(w, sec, tv_set(a, t, "grid", tv_map(a)));
 		} else {
+			tv_set(a, t, "grid", tv_null(a));
 			struct tv *fields = tv_set(a, t, "fields", tv_list(a));
 			for (size_t k = 0; k < w->form->nfields; k++) {
 				const struct form_field *f = w->form->fields[k];
@@ -280,7 +280,8 @@ static struct tv *view_sections(const struct view *w)
 	return list;
 }
 
-/* The summary at the top: every problem, linked to its field. */
+/* The summary at the top: every problem, linked to its field, or to its line among the
+ * problems of the whole form (view_general). It has no inputs: it stands outside <form>. */
 static struct tv *view_summary(const struct view *w)
 {
 	struct arena *a = w->a;
@@ -288,13 +289,25 @@ static struct tv *view_summary(const struct view *w)
 	for (size_t k = 0; k < w->out->nissues; k++) {
 		const struct validate_issue *is = &w->out->issues[k];
 		int home = view_home(w, is);
-		struct tv *t = view_issue(w, k, home < 0);
+		struct tv *t = view_issue(w, k, false);
 		tv_set_str(a, t, "id", arena_printf(a, "s-%zu", k));
 		const struct form_field *f = home >= 0 ? form_field_at(w->e->set, home) : NULL;
-		tv_set_str(a, t, "anchor", f ? arena_printf(a, "f-%s", f->code) : "summary");
+		tv_set_str(a, t, "anchor",
+		           f ? arena_printf(a, "f-%s", f->code) : arena_printf(a, "i-%zu", k));
 		tv_set_bool(a, t, "unexplained", is->kind == VK_WARNING && !is->explanation);
 		tv_push(a, list, t);
 	}
+	return list;
+}
+
+/* The problems of no field on this page (a rule whose fields the school does not have),
+ * with their 说明 inputs: shown inside the form, where every browser submits them. */
+static struct tv *view_general(const struct view *w)
+{
+	struct tv *list = tv_list(w->a);
+	for (size_t k = 0; k < w->out->nissues; k++)
+		if (view_home(w, &w->out->issues[k]) < 0)
+			tv_push(w->a, list, view_issue(w, k, true));
 	return list;
 }
 
@@ -385,6 +398,8 @@ void entry_view_render(struct http_request *req, const struct entry *e, int i, c
 	tv_set(a, ctx, "sections", view_sections(&w));
 	struct tv *summary = tv_set(a, ctx, "issues", view_summary(&w));
 	tv_set_bool(a, ctx, "has_issues", summary->u.list.n > 0);
+	struct tv *general = tv_set(a, ctx, "general_issues", view_general(&w));
+	tv_set_bool(a, ctx, "has_general_issues", general->u.list.n > 0);
 	tv_set_int(a, ctx, "errors", out->errors);
 	tv_set_int(a, ctx, "warnings", out->warnings);
 	tv_set_int(a, ctx, "unexplained", out->unexplained);

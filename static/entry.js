@@ -2,22 +2,34 @@
 // without it; on an editable #entry-form it adds: a warning before leaving with unsaved changes,
 // a check of number format while typing (the rules of core/number.h, and data-min/data-max once
 // the number is complete: a short hint after the input and aria-invalid, never a change to what
-// was typed), and the count of required fields
-// still empty in #required-left. No libraries, no inline code (CSP default-src 'self').
+// was typed), and the count of required fields still empty in #required-left. No libraries, no
+// inline code (CSP default-src 'self').
+//
+// Written in ES5 for the old browsers of schools (IE 9–11, old Android and embedded WebViews):
+// var and function only, no arrow functions, template literals, for…of, Map/Set/WeakSet,
+// Array.from, classList or insertAdjacentElement. tests/integration/test_entry.py checks this.
 (function () {
   'use strict';
 
-  const form = document.getElementById('entry-form');
+  if (!document.getElementById || !document.addEventListener || !document.querySelectorAll) return;
+  var form = document.getElementById('entry-form');
   if (!form || form.getAttribute('data-editable') !== '1') return;
 
-  const SPACES = /^[ \t\r\n\u00a0\u3000]+|[ \t\r\n\u00a0\u3000]+$/g;
-  const MAX_DIGITS = 15;
-  const MAX_VALUE = 1e12;
-  let dirty = form.getAttribute('data-unsaved') === '1';
+  var SPACES = /^[ \t\r\n\u00a0\u3000]+|[ \t\r\n\u00a0\u3000]+$/g;
+  var MAX_DIGITS = 15;
+  var MAX_VALUE = 1e12;
+  // What the browser shows before leaving (modern browsers show their own text instead).
+  var LEAVE = '本页有尚未保存的修改，离开将会丢失。';
+  var dirty = form.getAttribute('data-unsaved') === '1';
+
+  // Whether element el has class name in its class attribute.
+  function hasClass(el, name) {
+    return (' ' + (el.getAttribute('class') || '') + ' ').indexOf(' ' + name + ' ') >= 0;
+  }
 
   // The digit value of an ASCII or full-width character, or -1.
   function digitOf(c) {
-    const n = c.charCodeAt(0);
+    var n = c.charCodeAt(0);
     if (n >= 0x30 && n <= 0x39) return n - 0x30;
     if (n >= 0xff10 && n <= 0xff19) return n - 0xff10;
     return -1;
@@ -26,15 +38,15 @@
   // Check a number as num_normalize does. Returns '' when the text is empty or acceptable,
   // otherwise the server's short message. `partial`: while typing, a number that could still
   // become valid by typing on ("1,2", ".") is not reported yet (but "-" already is).
+  // (A character outside the BMP is two UTF-16 units here, each refused like the whole would be.)
   function numberProblem(text, decimals, partial) {
-    const s = text.replace(SPACES, '');
+    var s = text.replace(SPACES, '');
     if (!s) return '';
-    let neg = false, point = false, seps = false, firstGroup = true, firstZero = false;
-    let group = 0, intDigits = 0, fracDigits = 0, fracSig = 0, intSig = '', frac = '';
-    const chars = Array.from(s);
-    for (let i = 0; i < chars.length; i++) {
-      const c = chars[i];
-      const d = digitOf(c);
+    var neg = false, point = false, seps = false, firstGroup = true, firstZero = false;
+    var group = 0, intDigits = 0, fracDigits = 0, fracSig = 0, intSig = '', frac = '';
+    for (var i = 0; i < s.length; i++) {
+      var c = s.charAt(i);
+      var d = digitOf(c);
       if (d >= 0) {
         if (point) {
           frac += d;
@@ -62,13 +74,13 @@
       }
     }
     // What typing on could still complete: the first digit, or the last group of three.
-    const incomplete = intDigits + fracDigits === 0 || (seps && !point && group !== 3);
+    var incomplete = intDigits + fracDigits === 0 || (seps && !point && group !== 3);
     if (incomplete && partial && !(seps && group > 3)) return neg ? '不能为负数' : '';
     if (incomplete) return '请输入数字';
     if (neg) return '不能为负数';
     if (fracSig > decimals) return decimals === 0 ? '只能填写整数' : '最多 ' + decimals + ' 位小数';
     frac = frac.slice(0, fracSig);
-    const sig = intSig.length + (intSig ? frac.length : frac.replace(/^0+/, '').length);
+    var sig = intSig.length + (intSig ? frac.length : frac.replace(/^0+/, '').length);
     if (sig > MAX_DIGITS || parseFloat((intSig || '0') + '.' + (frac || '0')) > MAX_VALUE) {
       return '数值过大';
     }
@@ -78,15 +90,17 @@
   // The places a number input allows: data-decimals for decimals, 0 for integers, at most 15.
   function decimalsOf(input) {
     if (input.getAttribute('data-kind') !== 'decimal') return 0;
-    const n = parseInt(input.getAttribute('data-decimals'), 10);
+    var n = parseInt(input.getAttribute('data-decimals'), 10);
     return isNaN(n) || n < 0 ? 0 : Math.min(n, MAX_DIGITS);
   }
 
   // The number a valid input holds (ASCII or full-width digits, separators, either point).
   function valueOf(text) {
-    let t = '';
-    for (const c of text.replace(SPACES, '')) {
-      const d = digitOf(c);
+    var s = text.replace(SPACES, '');
+    var t = '';
+    for (var i = 0; i < s.length; i++) {
+      var c = s.charAt(i);
+      var d = digitOf(c);
       if (d >= 0) t += d;
       else if (c === '.' || c === '\uff0e') t += '.';
     }
@@ -95,34 +109,35 @@
 
   // A range problem of a valid number against data-min/data-max, or ''.
   function rangeProblem(input) {
-    const min = parseFloat(input.getAttribute('data-min'));
-    const max = parseFloat(input.getAttribute('data-max'));
-    const v = valueOf(input.value);
+    var min = parseFloat(input.getAttribute('data-min'));
+    var max = parseFloat(input.getAttribute('data-max'));
+    var v = valueOf(input.value);
     if (isNaN(v) || (!(v < min) && !(v > max))) return '';
     return '应在 ' + input.getAttribute('data-min') + '～' + input.getAttribute('data-max') + ' 之间';
   }
 
-  // Whether the server marked the input invalid and it still holds the value the server saw.
+  // Whether the server marked the input invalid (data-server-invalid: range, bounds, what this
+  // script cannot check) and it still holds the value the server saw.
   function serverInvalid(input) {
-    return flagged.has(input) && input.value === input.defaultValue;
+    return input.getAttribute('data-server-invalid') === '1' && input.value === input.defaultValue;
   }
 
   // Show or remove the hint after a number input, and set aria-invalid to match.
   function checkInput(input, partial) {
-    let msg = numberProblem(input.value, decimalsOf(input), partial);
+    var msg = numberProblem(input.value, decimalsOf(input), partial);
     // a range is judged when the number is complete: typing 1978 passes through 1
     if (!msg && !partial && input.value.replace(SPACES, '') !== '') msg = rangeProblem(input);
-    const id = 'js-hint-' + input.id;
-    let hint = document.getElementById(id);
-    const described = (input.getAttribute('aria-describedby') || '').split(' ').filter(function (x) {
-      return x && x !== id;
-    });
+    var id = 'js-hint-' + input.id;
+    var hint = document.getElementById(id);
+    var ids = (input.getAttribute('aria-describedby') || '').split(' ');
+    var described = [];
+    for (var i = 0; i < ids.length; i++) if (ids[i] && ids[i] !== id) described.push(ids[i]);
     if (msg) {
       if (!hint) {
         hint = document.createElement('span');
         hint.className = 'js-hint';
         hint.id = id;
-        input.insertAdjacentElement('afterend', hint);
+        input.parentNode.insertBefore(hint, input.nextSibling);
       }
       hint.textContent = msg;
       described.push(id);
@@ -137,44 +152,45 @@
 
   // Whether one required input, select or 是/否 group holds a value the server would count.
   function isFilled(el) {
-    if (el.classList.contains('yesno')) return !!el.querySelector('input[type=radio]:checked');
+    if (hasClass(el, 'yesno')) return !!el.querySelector('input[type=radio]:checked');
     if (el.value.replace(SPACES, '') === '') return false;
-    if (el.classList.contains('num')) {
+    if (hasClass(el, 'num')) {
       return !serverInvalid(el) && numberProblem(el.value, decimalsOf(el), false) === '' &&
         rangeProblem(el) === '';
     }
     return true;
   }
 
-  // Write the number of required fields still empty into #required-left, and the number filled
-  // into #required-filled (or else the <b> of the same line, "必填项已填 <b>N</b> / M").
+  // Write the number of required fields still empty into #required-left (its text and
+  // data-left, the server's count when the page was made) and the number filled into
+  // #required-filled.
   function updateRequired() {
-    const left = document.getElementById('required-left');
+    var left = document.getElementById('required-left');
     if (!left) return;
-    const required = form.querySelectorAll('[data-required="1"]');
-    let n = 0;
-    for (let i = 0; i < required.length; i++) if (!isFilled(required[i])) n++;
+    var required = form.querySelectorAll('[data-required="1"]');
+    var n = 0;
+    for (var i = 0; i < required.length; i++) if (!isFilled(required[i])) n++;
     left.setAttribute('data-left', String(n));
     left.textContent = n ? '，还有 ' + n + ' 项未填' : '，必填项已全部填写';
-    const filled = document.getElementById('required-filled') || left.parentNode.querySelector('b');
+    var filled = document.getElementById('required-filled');
     if (filled) filled.textContent = String(required.length - n);
   }
 
-  // An edit of any control of the form (also those outside it with form="entry-form").
+  // An edit of any control of the form.
   function onEdit(e) {
-    const el = e.target;
+    var el = e.target;
     if (!el || el.form !== form) return;
     dirty = true;
-    if (el.classList.contains('num')) checkInput(el, e.type === 'input');
+    if (hasClass(el, 'num')) checkInput(el, e.type === 'input');
     updateRequired();
   }
 
   // Ask before leaving the page while there are unsaved changes.
   function onBeforeUnload(e) {
     if (!dirty) return undefined;
-    e.preventDefault();
-    e.returnValue = '';
-    return '';
+    if (e.preventDefault) e.preventDefault();
+    e.returnValue = LEAVE;
+    return LEAVE;
   }
 
   // Submitting saves: nothing is left to lose.
@@ -182,10 +198,8 @@
     dirty = false;
   }
 
-  // The inputs the server rendered invalid (range, bounds: what this script cannot check).
-  const flagged = new WeakSet(form.querySelectorAll('input.num[aria-invalid="true"]'));
-  document.addEventListener('input', onEdit);
-  document.addEventListener('change', onEdit);
-  form.addEventListener('submit', onSubmit);
-  window.addEventListener('beforeunload', onBeforeUnload);
+  document.addEventListener('input', onEdit, false);
+  document.addEventListener('change', onEdit, false);
+  form.addEventListener('submit', onSubmit, false);
+  window.addEventListener('beforeunload', onBeforeUnload, false);
 })();

@@ -9,7 +9,8 @@
 // playwright-core (installed by `cd tests/e2e && npm ci`; it never downloads a browser), and
 // stops everything in `finally`. Of static/entry.js it covers the number hints while typing, the
 // count of required fields left, and the warning before leaving unsaved input (also the input a
-// save after the deadline gave back, data-unsaved); of the server, saving values as typed
+// save after the deadline gave back, data-unsaved); of the pages, the names of the 是/否 groups
+// (role=radiogroup, aria-labelledby) and aria-required; of the server, saving values as typed
 // (full-width digits, separators), a 说明 for a warning (one teacher without a certificate: the
 // one figure changed from values.py), submission, and one save with JavaScript disabled.
 // Exit 0: all passed; 1: a failure; 77: playwright-core or Chromium missing (automake SKIP),
@@ -199,6 +200,23 @@ try {
     });
 
     if (f === 'basic') {
+      await check(`${name}: each 是/否 group is a radio group named by its label; required is aria-required`, async () => {
+        const groups = await page.locator('#entry-form .yesno').evaluateAll((els) => els.map((e) => e.id));
+        assert(groups.length > 0, 'no 是/否 group on the page');
+        for (const id of groups) {
+          const label = (await page.locator(`#${id}-label`).innerText()).replace('*', '').trim();
+          const group = page.getByRole('radiogroup', { name: label, exact: true });
+          assert(await group.count() === 1, `${await group.count()} radio groups named ${label}`);
+          assert(await group.getAttribute('id') === id, `the group named ${label} is not #${id}`);
+          assert(await group.getAttribute('aria-required') === 'true', `${label}: not aria-required`);
+        }
+        const unmarked = await page.locator('#entry-form [data-required="1"]:not([aria-required="true"])')
+          .evaluateAll((els) => els.map((e) => e.id));
+        assert(unmarked.length === 0, `required without aria-required: ${unmarked.join(' ')}`);
+        const html = await page.locator('#entry-form [required]').count();
+        assert(html === 0, `${html} controls with the HTML required attribute (drafts must save)`);
+      });
+
       await check(`${name}: a bad number gets a hint while typing, removed when corrected`, async () => {
         const id = 'f-principal_birth_year';
         const input = page.locator(`#${id}`);
@@ -226,6 +244,31 @@ try {
         await input.fill('');
         assert(await hintOf(id).count() === 0, 'empty: still a hint');
         assert(await input.getAttribute('aria-invalid') === null, 'empty: still aria-invalid');
+      });
+
+      await check(`${name}: a number the server refused stays invalid and uncounted until changed`, async () => {
+        const id = 'f-principal_birth_year';
+        const input = page.locator(`#${id}`);
+        await input.fill('1890');
+        await Promise.all([
+          page.waitForURL(`${formUrl(f)}?saved=1`),
+          page.getByRole('button', { name: '保存草稿', exact: true }).click(),
+        ]);
+        assert(await input.inputValue() === '1890', `the saved draft shows ${await input.inputValue()}`);
+        assert(await input.getAttribute('aria-invalid') === 'true', 'the server did not mark 1890 invalid');
+        assert(await input.getAttribute('data-server-invalid') === '1', 'no data-server-invalid');
+        const left = async () => Number(await page.locator('#required-left').getAttribute('data-left'));
+        await input.fill('1981');
+        assert(await input.getAttribute('aria-invalid') === null, '1981: still aria-invalid');
+        const valid = await left();
+        // typed back (an input event: no range check while typing), the server's verdict holds
+        await input.fill('1890');
+        assert(await hintOf(id).count() === 0, '1890 while typing: a hint');
+        assert(await input.getAttribute('aria-invalid') === 'true', '1890 again: not aria-invalid');
+        assert(await left() === valid + 1, `1890 again: ${await left()} left, ${valid} with 1981`);
+        await input.fill('');
+        assert(await input.getAttribute('aria-invalid') === null, 'empty: still aria-invalid');
+        assert(await left() === requiredIds.length, `empty: ${await left()} left of ${requiredIds.length}`);
       });
     }
     if (f === 'facilities') {

@@ -82,6 +82,8 @@ S_TASKS = "2199220002"        # 小学
 S_IMPORT = "3499220002"       # pri + jun + sen
 S_IMPORT_SUBMITTED = "2199020001"  # submitted by the demo
 S_HOSTILE = "1199220002"      # 幼儿园
+S_GENERAL = "3199020001"      # 初中, drafts of basic and students by the demo (staff untouched)
+S_MARKUP = "3499220001"       # 高中, drafts of basic and students by the demo
 
 
 def stages_of(code):
@@ -330,6 +332,29 @@ def field_issues(text):
         r'<p class="issue (error|warning)" id="(i-\d+)">(.*?)</p>', text, re.S)}
 
 
+def entry_form_html(text):
+    """The markup of <form id="entry-form"> (what a browser that ignores the form= attribute,
+    such as IE 11, submits from)."""
+    m = re.search(r'<form [^>]*id="entry-form"[^>]*>(.*?)</form>', text, re.S)
+    return m.group(1) if m else ""
+
+
+def field_html(text, field_id):
+    """The markup of the <div class="field"> holding the control #field_id."""
+    for m in re.finditer(r'<div class="field[^"]*">(.*?)\n</div>', text, re.S):
+        if 'id="%s"' % field_id in m.group(1):
+            return m.group(1)
+    return None
+
+
+def grid_row_header(text, field_id):
+    """The <th scope="row"> of the grid row holding the cell #field_id."""
+    for m in re.finditer(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', text, re.S):
+        if 'id="%s"' % field_id in m.group(2):
+            return m.group(1)
+    return None
+
+
 def msg_of(text, cls):
     """Text of <p class="msg CLS" ...>, unescaped, or None."""
     m = re.search(r'<p class="msg %s"[^>]*>(.*?)</p>' % cls, text, re.S)
@@ -343,8 +368,8 @@ def task_rows(text):
     if not m:
         return None
     rows = re.findall(
-        r'<tr class="task-[a-z]+"><td><a href="([^"]*)">([^<]*)</a></td>'
-        r'<td><span class="state state-[a-z]+">([^<]*)</span></td>'
+        r'<tr class="task-[a-z_]+"><td><a href="([^"]*)">([^<]*)</a></td>'
+        r'<td><span class="state state-[a-z_]+">([^<]*)</span></td>'
         r'<td class="num">(\d+)/(\d+)</td><td class="num">(\d+)</td>'
         r'<td class="num">(\d+)(?:（(\d+) 未说明）)?</td>'
         r'<td>[^<]*</td><td><a class="button" href="[^"]*">([^<]*)</a></td></tr>',
@@ -414,6 +439,22 @@ class Base(tblib.ClientTest):
                 self.assertIn("disabled", a, "%s: %s is not disabled" % (what, a["name"]))
         self.assertNotIn('data-editable="1"', r.text, what)
 
+    def assertPlainMarkup(self, text, what):
+        """What every entry page must satisfy: no control outside the form naming it with
+        form= (IE 11 ignores the attribute), every <label for> names a labelable control, every
+        required control says so with aria-required and none with the HTML required attribute
+        (a draft with empty fields must save)."""
+        self.assertNotRegex(text, r'<(input|select|textarea|button)\b[^>]*\sform="', what)
+        inside = entry_form_html(text)
+        for name in re.findall(r'<(?:input|select|textarea)\b[^>]*\sname="((?:v|x)\.[^"]*)"', text):
+            self.assertIn('name="%s"' % name, inside, "%s: %s outside the form" % (what, name))
+        for target in re.findall(r'<label for="([^"]*)"', text):
+            self.assertRegex(text, r'<(input|select|textarea)\b[^>]*\sid="%s"' % re.escape(target),
+                             "%s: <label for=%s> names no labelable control" % (what, target))
+        for tag in re.findall(r'<[a-z]+\b[^>]*\sdata-required="1"[^>]*>', text):
+            self.assertIn('aria-required="true"', tag, what)
+        self.assertNotRegex(text, r'<(input|select|textarea)\b[^>]*\srequired[\s>]', what)
+
 
 # ---- 1. a draft with errors keeps the input as typed ----
 
@@ -453,12 +494,14 @@ class DraftTest(Base):
                 a = inputs["v." + field]
                 self.assertEqual(a.get("id"), "f-" + field)
                 self.assertEqual(a.get("aria-invalid"), "true")
+                self.assertEqual(a.get("data-server-invalid"), "1", "entry.js cannot tell")
                 ids = a.get("aria-describedby", "").split()
                 msgs = [beside[i][1] for i in ids if i in beside and beside[i][0] == "error"]
                 self.assertTrue(any(lab in m and "“%s”" % quoted in m for m in msgs),
                                 "no error beside %s: %r" % (field, msgs))
         for field in ("pri_classes", "jun_students"):  # valid, normalised: no format error
             self.assertNotIn("aria-invalid", inputs["v." + field], field)
+            self.assertNotIn("data-server-invalid", inputs["v." + field], field)
         # stored as typed, normalised where valid
         sub = submission(school, "students")
         self.assertEqual((sub["state"], sub["version"]), ("draft", 1))
@@ -553,6 +596,7 @@ class SubmitTest(Base):
         warns = [(a, m) for k, a, m in summary_entries(r.text) if k == "warning"]
         self.assertEqual(len(warns), 1, warns)
         self.assertEqual(warns[0][0], "f-pri_t_certified")
+        self.assertPlainMarkup(r.text, "blocked by a warning")
         f = r.page.form("entry-form")
         self.assertIn("x.all_teachers_certified.pri", dict(f.pairs()),
                       "no 说明 input for the warning in the form")
@@ -1242,6 +1286,264 @@ class SecurityTest(Base):
         for path in (entry_url(school, "nope"), entry_url(school, "basic", period="1999"),
                      entry_url("2199999999", "basic"), entry_url(S_SCOPE_B, "basic")):
             self.assertEqual(c.get(path).status, 404, path)
+
+
+# ---- 13. help, labels and the attributes of the controls ----
+
+def form_json(code):
+    """The definition of form `code` as db/forms has it (raw JSON)."""
+    with open(os.path.join(FORMS_DIR, code + ".json"), encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+class MarkupTest(Base):
+    def test_help_stays_with_its_field_row_and_section(self):
+        school = S_SCOPE_A
+        c = self.client(school)
+        r, _ = self.entry_page(c, school, "staff")
+        self.assertPlainMarkup(r.text, "staff")
+        sec = [x for x in form_json("staff")["sections"] if x["code"] == "by_stage"][0]
+        self.assertTrue(sec.get("help"))
+        self.assertEqual(r.text.count(html.escape(sec["help"], quote=False)), 1,
+                         "the section's help is repeated")
+        stage = "pri"
+        self.assertIn(stage, stages_of(school))
+        for col in sec["grid"]["columns"]:
+            if stage not in col.get("stages", [stage]):
+                continue
+            with self.subTest(row=col["code"]):
+                th = grid_row_header(r.text, "f-%s_%s" % (stage, col["code"]))
+                self.assertIsNotNone(th, "no grid row for %s" % col["code"])
+                if col.get("help"):
+                    self.assertIn("<p>%s</p>" % html.escape(col["help"], quote=False), th)
+                else:  # t_edu_bach, t_edu_assoc: no help, and not the section's either
+                    self.assertNotIn("row-help", th)
+                    self.assertNotIn("<p>", th)
+        self.assertTrue([x for x in sec["grid"]["columns"] if not x.get("help")],
+                        "the staff form has no row without help any more")
+
+    def test_yes_no_select_and_text_controls_carry_their_names_and_states(self):
+        school = S_SCOPE_A
+        c = self.client(school)
+        r, _ = self.entry_page(c, school, "basic")
+        self.assertPlainMarkup(r.text, "basic")
+        for sec in form_json("basic")["sections"]:
+            for fld in sec["fields"]:
+                fid = "f-" + fld["code"]
+                with self.subTest(field=fld["code"]):
+                    div = field_html(r.text, fid)
+                    self.assertIsNotNone(div, fid)
+                    self.assertEqual(div.count('class="help"'), 1 if fld.get("help") else 0, div)
+                    if fld["type"] != "yesno":
+                        self.assertIn('<label for="%s">' % fid, div)
+                        continue
+                    # a radio group: named by its label through aria-labelledby
+                    self.assertNotIn('<label for="%s"' % fid, div)
+                    m = re.search(r'<span class="label" id="([^"]+)">%s' % re.escape(fld["label"]), div)
+                    self.assertTrue(m, div)
+                    group = re.search(r'<span class="yesno" id="%s"[^>]*>' % fid, div).group(0)
+                    self.assertIn('role="radiogroup"', group)
+                    self.assertIn('aria-labelledby="%s"' % m.group(1), group)
+
+    def test_controls_with_errors_are_marked_invalid_and_name_their_messages(self):
+        school = S_MARKUP
+        self.assertIn(school, DRAFTS)
+        url = entry_url(school, "basic")
+        c = self.client(school)
+        r, f = self.entry_page(c, school, "basic")
+        # submitted without 是否寄宿制学校 and with a name too long: blocked, both errors
+        r = c.submit(f, {"v.boarding": None, "v.principal_name": "王" * 21}, ("action", "submit"))
+        self.assertRedirect(r, url + "?blocked=1")
+        r = c.open(r.location)
+        self.assertPlainMarkup(r.text, "basic, blocked")
+        beside = field_issues(r.text)
+        for field in ("boarding", "principal_name"):
+            with self.subTest(field=field):
+                tag = re.search(r'<(?:span|input|select)\b[^>]*\sid="f-%s"[^>]*>' % field, r.text)
+                self.assertTrue(tag, field)
+                self.assertIn('aria-invalid="true"', tag.group(0))
+                ids = re.search(r'aria-describedby="([^"]*)"', tag.group(0))
+                self.assertTrue(ids, "%s names no message: %s" % (field, tag.group(0)))
+                msgs = [beside[i] for i in ids.group(1).split() if i in beside]
+                self.assertTrue(msgs and all(k == "error" for k, _ in msgs), msgs)
+                self.assertIn(label("basic", school, field), msgs[0][1])
+        # the other controls are not marked
+        for tag in re.findall(r'<(?:span class="yesno"|input|select)\b[^>]*\sid="f-[^"]*"[^>]*>',
+                              r.text):
+            if 'id="f-boarding"' not in tag and 'id="f-principal_name"' not in tag:
+                self.assertNotIn("aria-invalid", tag)
+
+
+# ---- 14. problems of no field: inside the form, with their 说明 ----
+
+class GeneralIssueTest(Base):
+    """A problem of no field on the page (a rule whose fields the school does not have) is
+    listed inside <form> with its 说明 input, so that browsers ignoring form= (IE 11) submit
+    it; the summary links to it. The stack gets a variant of the staff form for the test: a
+    warning about kg_caregivers (a 幼儿园 field) that fires for any staff_total, and help on
+    the section of staff_total but none on the field."""
+
+    RULE = "probe_general"
+    MESSAGE = "（测试）一条不属于任何填报项的提醒，请说明。"
+    SECTION_HELP = "（测试）本节的说明，只显示一次。"
+
+    def load_variant(self):
+        doc = form_json("staff")
+        sec = [x for x in doc["sections"] if x["code"] == "total"][0]
+        self.assertNotIn("help", sec)
+        sec["help"] = self.SECTION_HELP
+        fld = [x for x in sec["fields"] if x["code"] == "staff_total"][0]
+        del fld["help"]
+        doc["rules"].append({"code": self.RULE, "expr": "sum(kg_caregivers, staff_total) < 0",
+                             "severity": "warning", "message": self.MESSAGE,
+                             "fields": ["kg_caregivers"]})
+        path = STACK.path("staff-general.json")
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, ensure_ascii=False)
+        STACK.admin("forms", "load", path)
+
+    def test_problem_of_no_field_is_explained_inside_the_form(self):
+        school = S_GENERAL
+        self.assertIn(school, DRAFTS)
+        self.assertNotIn("kg", stages_of(school))
+        self.assertIsNone(submission(school, "staff"), "the demo started this form")
+        url = entry_url(school, "staff")
+        try:
+            self.load_variant()
+            c = self.client(school)
+            r, f = self.entry_page(c, school, "staff")
+            # a field without help shows none, not its section's
+            self.assertEqual(r.text.count(self.SECTION_HELP), 1, "the section help is repeated")
+            div = field_html(r.text, "f-staff_total")
+            self.assertIsNotNone(div)
+            self.assertNotIn('class="help"', div, "help shown for a field that has none")
+            self.assertRedirect(c.submit(f, web(demo_values(school, "staff"))), url + "?saved=1")
+            r = c.open(url)
+            warns = [(a, m) for k, a, m in summary_entries(r.text) if k == "warning"]
+            self.assertEqual([m for _, m in warns], [self.MESSAGE], warns)
+            anchor = warns[0][0]
+            self.assertRegex(anchor, r"^i-\d+$", "the summary does not link to the problem")
+            inside = entry_form_html(r.text)
+            line = re.search(r'<p class="issue warning" id="%s">(.*?)</p>' % anchor, inside, re.S)
+            self.assertTrue(line, "the problem is not inside the form")
+            self.assertIn(self.MESSAGE, line.group(1))
+            name = "x." + self.RULE
+            self.assertIn('name="%s"' % name, line.group(1), "no 说明 input beside the problem")
+            summary = re.search(r'<div class="summary" id="summary">(.*?)</div>', r.text, re.S)
+            self.assertNotIn("<input", summary.group(1), "an input in the summary, outside <form>")
+            self.assertPlainMarkup(r.text, "staff with a problem of no field")
+            f = r.page.form("entry-form")
+            self.assertIn(name, [cc["attrs"].get("name") for cc in f.controls
+                                 if "form" not in cc["attrs"]])
+            # the 说明 posted from inside the form lets the submission through
+            why = "本校不设幼儿园，此项不适用。"
+            r = c.submit(f, {name: why}, ("action", "submit"))
+            self.assertRedirect(r, url + "?submitted=1", "submit with the 说明")
+            sub = submission(school, "staff")
+            self.assertEqual(sub["state"], "submitted")
+            self.assertEqual(explanations(sub["id"]), {self.RULE: why})
+            r = c.open(url)
+            line = re.search(r'<p class="issue warning" id="%s">(.*?)</p>' % anchor,
+                             entry_form_html(r.text), re.S)
+            self.assertTrue(line, "the problem is gone from the read-only page")
+            self.assertIn("说明：" + why, line.group(1))
+            self.assertNotIn("<input", line.group(1))
+        finally:
+            STACK.admin("forms", "load", os.path.join(FORMS_DIR, "staff.json"))
+
+
+# ---- 15. static/entry.js runs on old browsers ----
+
+ES2015 = [
+    (r"=>", "an arrow function"),
+    (r"`", "a template literal"),
+    (r"\b(const|let|class|import|export|yield|async|await)\b", "an ES2015+ keyword"),
+    (r"\bfor\s*\([^;)]*\bof\b", "for…of"),
+    (r"\.\.\.", "spread or rest"),
+    (r"\*\*", "the ** operator"),
+    (r"\b0[bBoO][0-9]", "a binary or octal literal"),
+    (r"\b(var)\s*[\[{]", "destructuring"),
+    (r"\bfunction\b[^(]*\([^)]*=", "a default parameter"),
+    (r"\b(Map|Set|WeakMap|WeakSet|Symbol|Promise|Proxy|Reflect)\b", "an ES2015 built-in"),
+    (r"\b(Array\.(from|of)|Object\.(assign|entries|values)|Number\.is\w+)\b",
+     "an ES2015 function"),
+    (r"\.(includes|startsWith|endsWith|find|findIndex|repeat|padStart|padEnd|fill)\(",
+     "an ES2015+ method"),
+    (r"\b(classList|dataset|insertAdjacentElement|closest)\b|\.remove\(\)",
+     "a DOM API IE 11 or old WebViews lack"),
+]
+
+
+def js_code(src):
+    """The code of a script with its comments, strings and regular expression literals
+    blanked out (a template literal's backticks are kept, to be found)."""
+    out, i, n, last = [], 0, len(src), ""
+    while i < n:
+        c = src[i]
+        if src.startswith("//", i):
+            i = src.find("\n", i) if "\n" in src[i:] else n
+        elif src.startswith("/*", i):
+            j = src.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+            out.append(" ")
+        elif c in "'\"`":
+            j = i + 1
+            while j < n and src[j] != c:
+                j += 2 if src[j] == "\\" else 1
+            out.append("``" if c == "`" else c + c)
+            i, last = j + 1, "a"
+        elif c == "/" and (last == "" or last in "(,=:[!&|?{};+-*%<>~^" or
+                           re.search(r"\b(return|typeof|case|in|of|new|delete|void|throw)\s*$",
+                                     "".join(out[-12:]))):
+            j, cls = i + 1, False
+            while j < n and (src[j] != "/" or cls):
+                if src[j] == "\\":
+                    j += 1
+                elif src[j] == "[":
+                    cls = True
+                elif src[j] == "]":
+                    cls = False
+                j += 1
+            j += 1
+            while j < n and src[j].isalpha():
+                j += 1
+            out.append("/r/")
+            i, last = j, "a"
+        else:
+            out.append(c)
+            if not c.isspace():
+                last = c
+            i += 1
+    return "".join(out)
+
+
+def es2015_uses(src):
+    """[(line, what)] of the ES2015+ syntax and APIs in a script."""
+    code = js_code(src)
+    found = []
+    for pattern, what in ES2015:
+        for m in re.finditer(pattern, code):
+            found.append((code.count("\n", 0, m.start()) + 1, what))
+    return sorted(found)
+
+
+class ScriptTest(Base):
+    def test_scanner_finds_es2015_and_ignores_comments_and_strings(self):
+        for snippet in ("const a = 1;", "let b = 2;", "f(x => x);", "var s = `t`;",
+                        "for (var c of d) {}", "f(...a);", "var w = new WeakSet();",
+                        "el.classList.add('x');", "function f(a = 1) {}", "var {a} = b;",
+                        "Array.from(s);", "s.startsWith('a');", "class A {}"):
+            with self.subTest(snippet=snippet):
+                self.assertTrue(es2015_uses(snippet), snippet)
+        self.assertEqual(es2015_uses(
+            "// const, let and => in a comment\n/* for (x of y) */\n"
+            "var s = 'let => `x`', r = /^[ \\t]+|a\\/`/g, t = \"const\";\n"
+            "var x = a / b / c; if (!x) return /=>/.test(s);\n"), [])
+
+    def test_entry_js_is_es5(self):
+        with open(os.path.join(tblib.SRCDIR, "static", "entry.js"), encoding="utf-8") as fh:
+            src = fh.read()
+        self.assertEqual(es2015_uses(src), [], "static/entry.js must stay ES5 (old browsers)")
 
 
 if __name__ == "__main__":
