@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "admin/admin.h"
+#include "core/fileread.h"
 #include "core/form.h"
 #include "core/migrate.h"
 
@@ -67,34 +68,12 @@ static int forms_opts(int argc, char **argv, const char *action)
 static bool forms_add_file(struct form_set *set, const char *path)
 {
 	char err[1024];
-	bool ok = false;
-	size_t len = 0;
-	char *buf = NULL;
-	FILE *in = fopen(path, "rb");
-	if (!in) {
-		fprintf(stderr, "tianbao-admin: cannot open %s: %s\n", path, strerror(errno));
-		return false;
-	}
-	buf = malloc(FORMS_MAX_BYTES + 1);
-	if (!buf) {
-		fprintf(stderr, "tianbao-admin: %s: out of memory\n", path);
-		goto out;
-	}
-	len = fread(buf, 1, FORMS_MAX_BYTES + 1, in);
-	if (ferror(in)) {
-		fprintf(stderr, "tianbao-admin: cannot read %s: %s\n", path, strerror(errno));
-		goto out;
-	}
-	if (len > FORMS_MAX_BYTES) {
-		fprintf(stderr, "tianbao-admin: %s: the definition is larger than 1 MiB\n", path);
-		goto out;
-	}
-	ok = form_set_add_json(set, buf, len, path, err, sizeof(err));
+	size_t len;
+	char *buf = file_read(path, FORMS_MAX_BYTES, &len, err, sizeof(err));
+	bool ok = buf && form_set_add_json(set, buf, len, path, err, sizeof(err));
 	if (!ok)
 		fprintf(stderr, "tianbao-admin: %s\n", err);
-out:
 	free(buf);
-	fclose(in);
 	return ok;
 }
 

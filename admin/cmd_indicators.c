@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "admin/admin.h"
+#include "core/fileread.h"
 #include "core/form.h"
 #include "core/indicator.h"
 #include "core/measure.h"
@@ -42,18 +43,10 @@ static bool ind_read_files(struct ind_sets *s, int n, char **files)
 	bool ok = true;
 	for (int i = 0; i < n; i++) {
 		char err[1024];
-		FILE *f = fopen(files[i], "rb");
-		if (!f) {
-			fprintf(stderr, "tianbao-admin: cannot open %s: %s\n", files[i],
-			        strerror(errno));
-			ok = false;
-			continue;
-		}
-		char *buf = malloc(IND_MAX_JSON + 1);
-		size_t len = buf ? fread(buf, 1, IND_MAX_JSON + 1, f) : 0;
-		fclose(f);
+		size_t len;
+		char *buf = file_read(files[i], IND_MAX_JSON, &len, err, sizeof(err));
 		if (!buf || !ind_sets_add_json(s, buf, len, files[i], err, sizeof(err))) {
-			fprintf(stderr, "tianbao-admin: %s\n", buf ? err : "out of memory");
+			fprintf(stderr, "tianbao-admin: %s\n", err);
 			ok = false;
 		}
 		free(buf);
@@ -268,9 +261,13 @@ static int report_cmd(struct admin_opts *o, int argc, char **argv)
 	struct org_unit u;
 	struct ms_result r;
 	rc = 1;
-	if (!period_code_valid(period) || period_get(&db, &a, period, &p) != 1)
+	int got_p = period_code_valid(period) ? period_get(&db, &a, period, &p) : 0;
+	int got_u = got_p == 1 ? ou_get_by_code(&db, &a, unit, &u) : 0;
+	if (got_p < 0 || got_u < 0)
+		fprintf(stderr, "tianbao-admin: cannot read the database\n");
+	else if (got_p == 0)
 		fprintf(stderr, "tianbao-admin: no period '%s'\n", period);
-	else if (ou_get_by_code(&db, &a, unit, &u) != 1 || strcmp(u.kind, "school") == 0)
+	else if (got_u == 0 || strcmp(u.kind, "school") == 0)
 		fprintf(stderr, "tianbao-admin: '%s' is not a county or city code\n", unit);
 	else if (ms_compute(&db, &a, defs, &p, u.id, provisional, &r) != 0)
 		fprintf(stderr, "tianbao-admin: cannot compute the indicators (database error)\n");

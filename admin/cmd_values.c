@@ -8,6 +8,7 @@
 #include "admin/admin.h"
 #include "core/arena.h"
 #include "core/dvs.h"
+#include "core/fileread.h"
 #include "core/form.h"
 
 static const char values_usage_import[] =
@@ -23,47 +24,9 @@ static const char values_usage_import[] =
     "  warnings about its field. The period's window does not apply here.\n"
     "  --state draft (default) leaves drafts; submitted submits them (no errors, every\n"
     "  required field, every warning explained); approved also approves them (no\n"
-    "  errors, every required field): the way to bring in last year's approved figures.\n";
-
-/* Read a whole file into memory (at most DVS_MAX_BYTES); NULL after a message. */
-static char *values_read(const char *path, size_t *len)
-{
-	FILE *in = fopen(path, "rb");
-	if (!in) {
-		fprintf(stderr, "tianbao-admin: cannot open %s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		if (n == cap) {
-			char *bigger = cap > DVS_MAX_BYTES ? NULL : realloc(buf, cap * 2);
-			if (!bigger) {
-				fprintf(stderr, "tianbao-admin: %s: larger than %d MiB\n", path,
-				        DVS_MAX_BYTES >> 20);
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = bigger;
-			cap *= 2;
-		}
-		size_t got = fread(buf + n, 1, cap - n, in);
-		n += got;
-		if (got == 0) {
-			if (ferror(in)) {
-				fprintf(stderr, "tianbao-admin: cannot read %s: %s\n", path,
-				        strerror(errno));
-				free(buf);
-				buf = NULL;
-			}
-			break;
-		}
-	}
-	fclose(in);
-	*len = n;
-	return buf;
-}
+    "  errors, every required field): the way to bring in last year's approved figures.\n"
+    "  An import never queues a delivery to the provincial platform: approved figures\n"
+    "  brought in this way are taken to be there already.\n";
 
 /* values import FILE.json [--state STATE] */
 static int values_import(struct admin_opts *o, int argc, char **argv)
@@ -100,9 +63,11 @@ static int values_import(struct admin_opts *o, int argc, char **argv)
 	size_t len = 0, n = 0;
 	struct dvs_set *sets = NULL;
 	struct form_set *fs = form_set_load_db(&db, err, sizeof(err));
-	char *json = fs ? values_read(path, &len) : NULL;
+	char *json = NULL;
 	if (!fs)
 		fprintf(stderr, "tianbao-admin: the stored forms do not load: %s\n", err);
+	else if (!(json = file_read(path, DVS_MAX_BYTES, &len, err, sizeof(err))))
+		fprintf(stderr, "tianbao-admin: %s\n", err);
 	if (!json)
 		goto out;
 	if (!dvs_parse(&a, json, len, &sets, &n, err, sizeof(err))) {

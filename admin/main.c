@@ -110,6 +110,9 @@ void admin_csv_field(FILE *f, const char *s, char sep)
 	fputc(sep, f);
 }
 
+/* The command group being run, for admin_getopt's messages ("period add: ..."). */
+static const char *admin_group = "";
+
 /* Dispatch an action of a command group. */
 int admin_dispatch(struct admin_opts *o, const char *group, const struct admin_action *actions,
                    int argc, char **argv)
@@ -117,8 +120,10 @@ int admin_dispatch(struct admin_opts *o, const char *group, const struct admin_a
 	const char *action = argc >= 2 ? argv[1] : NULL;
 	if (action) {
 		for (const struct admin_action *a = actions; a->name; a++)
-			if (strcmp(a->name, action) == 0)
+			if (strcmp(a->name, action) == 0) {
+				admin_group = group;
 				return a->run(o, argc - 1, argv + 1);
+			}
 	}
 	bool help = action && (strcmp(action, "--help") == 0 || strcmp(action, "-h") == 0 ||
 	                       strcmp(action, "help") == 0);
@@ -142,8 +147,13 @@ int admin_getopt(int argc, char **argv, const struct option *opts, const char *a
 		return -1;
 	}
 	if (c == '?' || c == ':' || !strchr(allowed, c)) {
-		fprintf(stderr, "tianbao-admin: %s: %s option '%s'\n", argv[0],
-		        c == ':' ? "missing value for" : "unknown", argv[optind - 1]);
+		/* a short option is named by optopt (argv may hold several clustered) */
+		char shortopt[3] = {'-', (char)optopt, '\0'};
+		bool is_short = optopt > ' ' && optopt < 127 && argv[optind - 1][1] != '-';
+		fprintf(stderr, "tianbao-admin: %s%s%s: %s option '%s'\n", admin_group,
+		        *admin_group ? " " : "", argv[0],
+		        c == ':' ? "missing value for" : "unknown",
+		        is_short ? shortopt : argv[optind - 1]);
 		fputs(usage, stderr);
 		return -3;
 	}
@@ -302,6 +312,14 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
 		if (strcmp(cmd, simple[i].name) != 0)
 			continue;
+		if (optind + 1 < argc) {
+			bool help = strcmp(argv[optind + 1], "--help") == 0 ||
+			            strcmp(argv[optind + 1], "-h") == 0;
+			if (!help)
+				fprintf(stderr, "tianbao-admin: %s takes no arguments\n", cmd);
+			usage(help ? stdout : stderr);
+			return help ? 0 : 2;
+		}
 		if (!o.cfg_path && !o.db_path) {
 			fprintf(stderr, "tianbao-admin: give -c CONFIG or --db PATH\n");
 			return 2;

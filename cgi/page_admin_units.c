@@ -7,20 +7,17 @@
 #include "app.h"
 #include "pages.h"
 
-static const char *const unit_types[] = {"111", "211", "218", "311", "312", "341", "342", "345",
-                                         "361", "362", "365", "366", "511", "512", "513", "514"};
-static const char *const unit_ur[] = {"111", "112", "121", "122", "123", "210", "220"};
-
 /* A list of {code, name, selected} for a select box. */
-static struct tv *units_options(struct arena *a, const char *const *codes, size_t n,
+static struct tv *units_options(struct arena *a, const char *(*at)(size_t),
                                 const char *(*name)(const char *), const char *selected)
 {
 	struct tv *list = tv_list(a);
-	for (size_t i = 0; i < n; i++) {
+	const char *code;
+	for (size_t i = 0; (code = at(i)); i++) {
 		struct tv *o = tv_push(a, list, tv_map(a));
-		tv_set_str(a, o, "code", codes[i]);
-		tv_set_str(a, o, "name", name(codes[i]));
-		tv_set_bool(a, o, "selected", selected && strcmp(selected, codes[i]) == 0);
+		tv_set_str(a, o, "code", code);
+		tv_set_str(a, o, "name", name(code));
+		tv_set_bool(a, o, "selected", selected && strcmp(selected, code) == 0);
 	}
 	return list;
 }
@@ -65,11 +62,9 @@ static void units_form(struct http_request *req, int status, const struct org_un
 	tv_set_bool(a, f, "inclusive_no", u->inclusive == 0);
 	tv_set_bool(a, f, "active", u->active);
 	tv_set(a, f, "types",
-	       units_options(a, unit_types, sizeof(unit_types) / sizeof(*unit_types),
-	                     ou_school_type_name, u->school_type));
+	       units_options(a, ou_school_type_at, ou_school_type_name, u->school_type));
 	tv_set(a, f, "urban_rural",
-	       units_options(a, unit_ur, sizeof(unit_ur) / sizeof(*unit_ur), ou_urban_rural_name,
-	                     u->urban_rural));
+	       units_options(a, ou_urban_rural_at, ou_urban_rural_name, u->urban_rural));
 	http_render(req, status, "admin_unit_form", ctx);
 }
 

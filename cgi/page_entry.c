@@ -78,6 +78,15 @@ static long long entry_param_int(const struct http_param *p, size_t n, const cha
 	return *end || x < 0 ? -1 : x;
 }
 
+/* Parse a kept body with the limits of a posted one; false when it does not parse. */
+static bool entry_kept_parse(struct arena *a, const char *body, struct http_param **p, size_t *n)
+{
+	const struct urlenc_limits lim = {http_default_limits.max_fields,
+	                                  http_default_limits.max_name,
+	                                  http_default_limits.max_value};
+	return urlenc_parse(a, body, strlen(body), &lim, p, n) == URLENC_OK;
+}
+
 /* What a posted body (or a kept one) says: the values of the form's fields
  * ("v.<code>"), the 说明 ("x.<rule code with ':' as '.'>"), the version and
  * whether to submit. */
@@ -184,18 +193,15 @@ void page_entry(struct http_request *req)
 		return;
 	struct arena *a = req->arena;
 	long long now = (long long)time(NULL);
-	const char *pending = http_param(req, "pending");
-	if (pending) {
-		long long id = atoll(pending);
+	if (http_param(req, "pending")) {
+		long long id = entry_param_int(req->query_params, req->nquery, "pending");
 		const char *path, *body;
 		struct http_param *p;
 		size_t n;
-		struct urlenc_limits lim = {4000, 128, 64 * 1024};
 		if (id <= 0 ||
 		    entry_pending_get(&req->app->db, a, req->session->user.id, id, &path, &body) !=
 		        1 ||
-		    strcmp(path, pg.url) != 0 ||
-		    urlenc_parse(a, body, strlen(body), &lim, &p, &n) != URLENC_OK) {
+		    strcmp(path, pg.url) != 0 || !entry_kept_parse(a, body, &p, &n)) {
 			http_redirect(req, pg.url);
 			return;
 		}
@@ -345,14 +351,17 @@ const char *entry_resume(struct http_request *req, const struct user *u)
 	struct entry_page pg;
 	struct http_param *p;
 	size_t n;
-	struct urlenc_limits lim = {4000, 128, 64 * 1024};
-	if (urlenc_parse(a, body, strlen(body), &lim, &p, &n) != URLENC_OK) {
+	if (!entry_kept_parse(a, body, &p, &n)) {
 		entry_pending_drop(&req->app->db, u->id, id);
 		return NULL;
 	}
-	/* entry_page_load answers errors into the response; a redirect replaces it */
-	if (!entry_page_load(req, &school, args[1], args[2], &pg))
+	/* entry_page_load answers errors into the response; a redirect replaces it. A
+	 * form that is no longer there (404) will not come back: its save is dropped. */
+	if (!entry_page_load(req, &school, args[1], args[2], &pg)) {
+		if (req->res->status == 404)
+			entry_pending_drop(&req->app->db, u->id, id);
 		return "/";
+	}
 	struct entry_save s;
 	entry_posted(a, &pg, p, n, &s);
 	s.submit = false;

@@ -87,12 +87,8 @@ void page_export(struct http_request *req)
 	bool in_period = false;
 	for (size_t k = 0; form && k < p.nforms; k++)
 		in_period = in_period || strcmp(p.forms[k], form->code) == 0;
-	if (rc < 0 || (rc == 1 && !in_period)) {
+	if (rc != 1 || !in_period) {
 		http_error(req, rc < 0 ? 503 : 404, NULL);
-		return;
-	}
-	if (rc == 0) {
-		http_error(req, 404, NULL);
 		return;
 	}
 	struct export_table t;

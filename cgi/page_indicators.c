@@ -1,13 +1,11 @@
 /* page_indicators.c — the indicator dashboards (county, city), a school's own indicators, and
  * their exports. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "../core/auth.h"
 #include "../core/export.h"
-#include "../core/form_internal.h"
 #include "../core/measure.h"
 #include "../core/validate.h"
 #include "app.h"
@@ -27,12 +25,6 @@ struct ind_page {
 	const char **form_of;   /* per column: the form holding its first field */
 };
 
-/* A number for people: up to `decimals` places, no trailing zeros. */
-static const char *ind_num(struct arena *a, double v, int decimals)
-{
-	return validate_fmt_num(a, v, decimals);
-}
-
 /* Decimals to show for a column's values. */
 static int ind_decimals(const struct ms_col *c)
 {
@@ -43,7 +35,7 @@ static int ind_decimals(const struct ms_col *c)
 static const char *ind_target(struct arena *a, const struct ms_col *c)
 {
 	return arena_printf(a, "%s %s", c->ind->dir == ID_GE ? "≥" : "≤",
-	                    ind_num(a, c->threshold, 3));
+	                    validate_fmt_num(a, c->threshold, 3));
 }
 
 /* The form of each column's first field, for links to the submissions. */
@@ -51,9 +43,9 @@ static const char **ind_forms_of(struct arena *a, const struct ms_result *r)
 {
 	const char **out = arena_alloc(a, (r->ncols ? r->ncols : 1) * sizeof(*out));
 	for (size_t k = 0; k < r->ncols; k++) {
-		int slots[16];
-		size_t n = expr_slots(r->cols[k].ind->num[r->cols[k].st], slots, 16);
-		for (size_t j = 0; j < n && j < 16 && !out[k]; j++) {
+		int slots[EXPR_MAX_NODES];
+		size_t n = expr_slots(r->cols[k].ind->num[r->cols[k].st], slots, EXPR_MAX_NODES);
+		for (size_t j = 0; j < n && j < EXPR_MAX_NODES && !out[k]; j++) {
 			const struct form_def *f = form_field_form(
 			    r->defs->forms, form_field_at(r->defs->forms, slots[j]));
 			if (f)
@@ -64,8 +56,10 @@ static const char **ind_forms_of(struct arena *a, const struct ms_result *r)
 }
 
 /* Load the definitions, the period (?period=, else the current one) and compute
- * this and the previous period over scope_id; answers errors itself. */
-static bool ind_page_load(struct http_request *req, long long scope_id, struct ind_page *pg)
+ * it over scope_id, and the previous period too when `compare`; answers errors
+ * itself. */
+static bool ind_page_load(struct http_request *req, long long scope_id, bool compare,
+                          struct ind_page *pg)
 {
 	struct arena *a = req->arena;
 	memset(pg, 0, sizeof(*pg));
@@ -79,7 +73,7 @@ static bool ind_page_load(struct http_request *req, long long scope_id, struct i
 		http_error(req, rc == 0 ? 404 : 503, rc == 0 ? "没有这个填报周期。" : NULL);
 		return false;
 	}
-	rc = period_previous(&req->app->db, a, &pg->p, &pg->prev);
+	rc = compare ? period_previous(&req->app->db, a, &pg->p, &pg->prev) : 0;
 	pg->has_prev = rc == 1;
 	if (rc < 0 ||
 	    ms_compute(&req->app->db, a, pg->defs, &pg->p, scope_id, pg->provisional, &pg->r) !=
@@ -120,30 +114,30 @@ static struct tv *ind_chart(struct arena *a, const char *title, const char *cons
 	double width = left * 2 + n * (bar + gap);
 	struct tv *t = tv_map(a);
 	tv_set_str(a, t, "title", title);
-	tv_set_str(a, t, "w", ind_num(a, width, 0));
-	tv_set_str(a, t, "h", ind_num(a, top + height + 40, 0));
+	tv_set_str(a, t, "w", validate_fmt_num(a, width, 0));
+	tv_set_str(a, t, "h", validate_fmt_num(a, top + height + 40, 0));
 	struct tv *bars = tv_set(a, t, "bars", tv_list(a));
 	for (size_t i = 0; i < n; i++) {
 		struct tv *b = tv_push(a, bars, tv_map(a));
 		double h = has[i] ? values[i] / max * height : 0;
 		double x = left + i * (bar + gap);
-		tv_set_str(a, b, "x", ind_num(a, x, 1));
-		tv_set_str(a, b, "y", ind_num(a, top + height - h, 1));
-		tv_set_str(a, b, "bw", ind_num(a, bar, 0));
-		tv_set_str(a, b, "bh", ind_num(a, h, 1));
-		tv_set_str(a, b, "tx", ind_num(a, x + bar / 2, 1));
-		tv_set_str(a, b, "ty", ind_num(a, top + height - h - 4, 1));
-		tv_set_str(a, b, "ly", ind_num(a, top + height + 16, 1));
+		tv_set_str(a, b, "x", validate_fmt_num(a, x, 1));
+		tv_set_str(a, b, "y", validate_fmt_num(a, top + height - h, 1));
+		tv_set_str(a, b, "bw", validate_fmt_num(a, bar, 0));
+		tv_set_str(a, b, "bh", validate_fmt_num(a, h, 1));
+		tv_set_str(a, b, "tx", validate_fmt_num(a, x + bar / 2, 1));
+		tv_set_str(a, b, "ty", validate_fmt_num(a, top + height - h - 4, 1));
+		tv_set_str(a, b, "ly", validate_fmt_num(a, top + height + 16, 1));
 		tv_set_str(a, b, "label", labels[i]);
-		tv_set_str(a, b, "value", has[i] ? ind_num(a, values[i], decimals) : "—");
+		tv_set_str(a, b, "value", has[i] ? validate_fmt_num(a, values[i], decimals) : "—");
 		bool ok = has[i] && (lower_is_better ? values[i] <= limit : values[i] >= limit);
 		tv_set_str(a, b, "cls", !has[i] ? "none" : ok ? "ok" : "bad");
 	}
 	double ly = top + height - limit / max * height;
-	tv_set_str(a, t, "lx1", ind_num(a, left / 2, 1));
-	tv_set_str(a, t, "lx2", ind_num(a, width - left / 2, 1));
-	tv_set_str(a, t, "ly", ind_num(a, ly, 1));
-	tv_set_str(a, t, "ltext", arena_printf(a, "标准 %s", ind_num(a, limit, decimals)));
+	tv_set_str(a, t, "lx1", validate_fmt_num(a, left / 2, 1));
+	tv_set_str(a, t, "lx2", validate_fmt_num(a, width - left / 2, 1));
+	tv_set_str(a, t, "ly", validate_fmt_num(a, ly, 1));
+	tv_set_str(a, t, "ltext", arena_printf(a, "标准 %s", validate_fmt_num(a, limit, decimals)));
 	return t;
 }
 
@@ -162,7 +156,7 @@ static struct tv *ind_balance_stage(struct http_request *req, const struct ind_p
 	tv_set_int(a, t, "passing", g->passing[vi]);
 	tv_set_int(a, t, "failing", g->failing[vi]);
 	tv_set_int(a, t, "missing", g->missing[vi]);
-	tv_set_str(a, t, "cv_limit", ind_num(a, set->cv_limit[st], 2));
+	tv_set_str(a, t, "cv_limit", validate_fmt_num(a, set->cv_limit[st], 2));
 	struct tv *rows = tv_set(a, t, "rows", tv_list(a));
 	const char *labels[IND_MAX_INDICATORS];
 	double cvs[IND_MAX_INDICATORS];
@@ -180,10 +174,10 @@ static struct tv *ind_balance_stage(struct http_request *req, const struct ind_p
 		tv_set_str(a, row, "unit", c->ind->unit);
 		tv_set_str(a, row, "standard", ind_target(a, c));
 		tv_set_str(a, row, "value",
-		           ag->has_value ? ind_num(a, ag->value, ind_decimals(c)) : "—");
+		           ag->has_value ? validate_fmt_num(a, ag->value, ind_decimals(c)) : "—");
 		tv_set_str(a, row, "met",
 		           arena_printf(a, "%d/%d", ag->judged - ag->failing, ag->judged));
-		tv_set_str(a, row, "cv", ag->has_cv ? ind_num(a, ag->cv, 3) : "—");
+		tv_set_str(a, row, "cv", ag->has_cv ? validate_fmt_num(a, ag->cv, 3) : "—");
 		tv_set_str(a, row, "cv_class",
 		           ag->cv_pass == 1   ? "ok"
 		           : ag->cv_pass == 0 ? "bad"
@@ -192,8 +186,10 @@ static struct tv *ind_balance_stage(struct http_request *req, const struct ind_p
 		           ag->cv_pass == 1   ? "达标"
 		           : ag->cv_pass == 0 ? "未达标"
 		                              : "—");
-		if (pg->has_prev && pg->rp.total.aggs[k].has_cv)
-			tv_set_str(a, row, "prev_cv", ind_num(a, pg->rp.total.aggs[k].cv, 3));
+		tv_set_str(a, row, "prev_cv",
+		           pg->has_prev && pg->rp.total.aggs[k].has_cv
+		               ? validate_fmt_num(a, pg->rp.total.aggs[k].cv, 3)
+		               : NULL);
 		cv_all = cv_all && ag->cv_pass == 1;
 		labels[n] = arena_printf(a, "%zu", n + 1);
 		cvs[n] = ag->cv;
@@ -225,7 +221,8 @@ static struct tv *ind_balance_stage(struct http_request *req, const struct ind_p
 				link = k;
 			buf_printf(&missed, "%s%s", missed.len ? "；" : "", c->ind->name);
 			if (v->state == MV_OK)
-				buf_printf(&missed, " %s", ind_num(a, v->value, ind_decimals(c)));
+				buf_printf(&missed, " %s",
+				           validate_fmt_num(a, v->value, ind_decimals(c)));
 		}
 		struct tv *x = tv_push(a, fails, tv_map(a));
 		tv_set_str(a, x, "code", s->school->code);
@@ -275,15 +272,17 @@ static struct tv *ind_target_row(struct http_request *req, const struct ind_page
 	           stage ? arena_printf(a, "%s（%s）", c->ind->name, stage) : c->ind->name);
 	tv_set_str(a, t, "unit", c->ind->unit);
 	tv_set_str(a, t, "target", ind_target(a, c));
-	tv_set_str(a, t, "value", ag->has_value ? ind_num(a, ag->value, ind_decimals(c)) : "—");
+	tv_set_str(a, t, "value",
+	           ag->has_value ? validate_fmt_num(a, ag->value, ind_decimals(c)) : "—");
 	tv_set_str(a, t, "cls", ag->pass == 1 ? "ok" : ag->pass == 0 ? "bad" : "");
 	tv_set_str(a, t, "verdict", ag->pass == 1 ? "达标" : ag->pass == 0 ? "未达标" : "—");
-	if (pg->has_prev && pg->rp.total.aggs[k].has_value)
-		tv_set_str(a, t, "prev", ind_num(a, pg->rp.total.aggs[k].value, ind_decimals(c)));
-	if (c->ind->document)
-		tv_set_str(a, t, "document", c->ind->document);
-	if (c->ind->note)
-		tv_set_str(a, t, "note", c->ind->note);
+	tv_set_str(a, t, "prev",
+	           pg->has_prev && pg->rp.total.aggs[k].has_value
+	               ? validate_fmt_num(a, pg->rp.total.aggs[k].value, ind_decimals(c))
+	               : NULL);
+	/* set even when NULL: the set around the row has a document of its own */
+	tv_set_str(a, t, "document", c->ind->document);
+	tv_set_str(a, t, "note", c->ind->note);
 	static const char *const levels[] = {
 	    "",     "学校",       "区县",       "学校、区县",
 	    "全市", "学校、全市", "区县、全市", "学校、区县、全市"};
@@ -299,7 +298,7 @@ static struct tv *ind_target_row(struct http_request *req, const struct ind_page
 		struct tv *x = tv_push(a, fails, tv_map(a));
 		tv_set_str(a, x, "code", r->schools[i].school->code);
 		tv_set_str(a, x, "name", r->schools[i].school->name);
-		tv_set_str(a, x, "value", ind_num(a, v->value, ind_decimals(c)));
+		tv_set_str(a, x, "value", validate_fmt_num(a, v->value, ind_decimals(c)));
 		tv_set_str(a, x, "url", ind_link(req, pg, k, r->schools[i].school->code));
 	}
 	tv_set_bool(a, t, "has_failing", ag->failing > 0);
@@ -314,7 +313,8 @@ static struct tv *ind_target_row(struct http_request *req, const struct ind_page
 			struct tv *x = tv_push(a, cs, tv_map(a));
 			tv_set_str(a, x, "name", r->counties[i].name);
 			tv_set_str(a, x, "value",
-			           cg->has_value ? ind_num(a, cg->value, ind_decimals(c)) : "—");
+			           cg->has_value ? validate_fmt_num(a, cg->value, ind_decimals(c))
+			                         : "—");
 			bool ok = cg->has_value && ms_meets(cg->value, c->threshold, c->ind->dir);
 			tv_set_str(a, x, "cls", !cg->has_value ? "" : ok ? "ok" : "bad");
 			labels[i] = r->counties[i].name;
@@ -389,7 +389,8 @@ static void ind_school_page(struct http_request *req, struct ind_page *pg, struc
 		tv_set_str(a, t, "unit", c->ind->unit);
 		tv_set_str(a, t, "target", ind_target(a, c));
 		tv_set_str(a, t, "value",
-		           v->state == MV_OK ? ind_num(a, v->value, ind_decimals(c)) : "缺少数据");
+		           v->state == MV_OK ? validate_fmt_num(a, v->value, ind_decimals(c))
+		                             : "缺少数据");
 		bool ok = v->state == MV_OK && ms_meets(v->value, c->threshold, c->ind->dir);
 		tv_set_str(a, t, "cls", v->state != MV_OK ? "" : ok ? "ok" : "bad");
 		tv_set_str(a, t, "verdict", v->state != MV_OK ? "—" : ok ? "达标" : "未达标");
@@ -409,7 +410,8 @@ static void ind_school_page(struct http_request *req, struct ind_page *pg, struc
 			tv_set_str(a, t, "verdict", names[vd]);
 			tv_set_str(a, t, "cls", vd == VD_PASS ? "ok" : vd == VD_FAIL ? "bad" : "");
 			tv_set_int(a, t, "min_met", r->defs->sets[si]->min_met);
-			tv_set_str(a, t, "floor", ind_num(a, r->defs->sets[si]->floor * 100, 0));
+			tv_set_str(a, t, "floor",
+			           validate_fmt_num(a, r->defs->sets[si]->floor * 100, 0));
 		}
 	http_render(req, 200, "indicators_school", ctx);
 }
@@ -420,7 +422,7 @@ void page_indicators(struct http_request *req)
 	struct arena *a = req->arena;
 	const struct user *u = &req->session->user;
 	struct ind_page pg;
-	if (!ind_page_load(req, u->org_unit_id, &pg))
+	if (!ind_page_load(req, u->org_unit_id, true, &pg))
 		return;
 	struct tv *ctx = ind_context(req, &pg);
 	tv_set_str(a, ctx, "scope_name", u->org_name);
@@ -439,10 +441,8 @@ void page_indicators(struct http_request *req)
 		struct tv *t = tv_map(a);
 		tv_set_str(a, t, "name", set->name);
 		tv_set_str(a, t, "document", set->document);
-		if (set->description)
-			tv_set_str(a, t, "description", set->description);
-		if (set->weights_note)
-			tv_set_str(a, t, "weights_note", set->weights_note);
+		tv_set_str(a, t, "description", set->description); /* NULL too: not an outer key */
+		tv_set_str(a, t, "weights_note", set->weights_note);
 		if (set->kind == IK_BALANCE) {
 			struct tv *stages = tv_set(a, t, "stages", tv_list(a));
 			for (int st = 0; st < IND_NSTAGES; st++)
@@ -553,7 +553,7 @@ void page_indicators_export(struct http_request *req)
 		return;
 	}
 	struct ind_page pg;
-	if (!ind_page_load(req, req->session->user.org_unit_id, &pg))
+	if (!ind_page_load(req, req->session->user.org_unit_id, false, &pg))
 		return;
 	struct export_table t;
 	memset(&t, 0, sizeof(t));

@@ -1,4 +1,5 @@
 /* page_notice.c — the in-app notices of the logged-in user's org unit. */
+#include <string.h>
 #include <time.h>
 
 #include "../core/auth.h"
@@ -37,7 +38,7 @@ void page_notices(struct http_request *req)
 		unread = unread || !list[i].read;
 		if (list[i].school_code) {
 			/* the school goes to its form; reviewers to the review page */
-			bool school = u->role[0] == 's';
+			bool school = strcmp(u->role, "school") == 0;
 			tv_set_str(a, r, "url",
 			           arena_printf(a, "/schools/%s/%s/%s%s", list[i].school_code,
 			                        list[i].period_code, list[i].form_code,

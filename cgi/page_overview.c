@@ -98,7 +98,9 @@ static bool overview_keep(const struct overview_row *r, const struct overview_qu
 		return true;
 	if (strcmp(q->state, "late") == 0)
 		return overview_overdue(r, closes_at, now) > 0;
-	enum wf_state want = strcmp(q->state, "none") == 0 ? WS_NONE : wf_state_parse(q->state);
+	enum wf_state want = wf_state_parse(q->state);
+	if (want == WS_NONE && strcmp(q->state, "none") != 0)
+		return true; /* an unknown filter is ignored */
 	for (size_t k = 0; k < nforms; k++)
 		if ((form < 0 || (size_t)form == k) && r->cells[k].state == want)
 			return true;
@@ -164,9 +166,12 @@ static struct tv *overview_row_tv(struct http_request *req, const struct period 
 		    arena_strdup(a, period_format_time(r->last_submitted, buf, sizeof(buf))));
 	}
 	struct tv *cells = tv_set(a, t, "cells", tv_list(a));
+	const struct form_set *set = app_forms(req->app);
 	for (size_t k = 0; k < p->nforms; k++) {
 		const struct overview_cell *c = &r->cells[k];
 		struct tv *x = tv_push(a, cells, tv_map(a));
+		const struct form_def *fd = set ? form_find(set, p->forms[k]) : NULL;
+		tv_set_str(a, x, "form_name", fd ? fd->name : p->forms[k]);
 		tv_set_str(a, x, "state_code", wf_state_code(c->state));
 		tv_set_str(a, x, "state_name", wf_state_name(c->state));
 		tv_set_str(a, x, "url",
@@ -207,14 +212,13 @@ static void overview_choices(struct arena *a, struct tv *ctx, const struct overv
 		tv_set_str(a, c, "label", states[i][1]);
 		tv_set_bool(a, c, "selected", overview_strcmp(q->state, states[i][0]) == 0);
 	}
-	static const char *const types[] = {"111", "211", "218", "311", "312", "341", "342", "345",
-	                                    "361", "362", "365", "366", "511", "512", "513", "514"};
 	list = tv_set(a, ctx, "type_choices", tv_list(a));
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+	const char *type;
+	for (size_t i = 0; (type = ou_school_type_at(i)); i++) {
 		struct tv *c = tv_push(a, list, tv_map(a));
-		tv_set_str(a, c, "value", types[i]);
-		tv_set_str(a, c, "label", ou_school_type_name(types[i]));
-		tv_set_bool(a, c, "selected", overview_strcmp(q->type, types[i]) == 0);
+		tv_set_str(a, c, "value", type);
+		tv_set_str(a, c, "label", ou_school_type_name(type));
+		tv_set_bool(a, c, "selected", overview_strcmp(q->type, type) == 0);
 	}
 	static const char *const urs[] = {"城区", "镇区", "乡村"};
 	list = tv_set(a, ctx, "ur_choices", tv_list(a));
@@ -284,8 +288,12 @@ void page_overview(struct http_request *req)
 		http_error(req, 503, NULL);
 		return;
 	}
+	if (rc == 0 && q.period && *q.period) {
+		http_error(req, 404, "没有这个填报周期。");
+		return;
+	}
 	if (rc == 0)
-		memset(&p, 0, sizeof(p)); /* no period: the schools without forms */
+		memset(&p, 0, sizeof(p)); /* no period open: the schools without forms */
 	struct overview_row *rows;
 	size_t n;
 	if (overview_load(&req->app->db, a, &p, u->org_unit_id, &rows, &n) != 0) {
@@ -375,8 +383,15 @@ void page_overview_bulk(struct http_request *req)
 	tv_set_str(a, ctx, "page_title", "批量审核结果");
 	struct tv *done = tv_set(a, ctx, "approved", tv_list(a));
 	struct tv *skipped = tv_set(a, ctx, "skipped", tv_list(a));
+	struct period p;
+	if (period && period_get(&req->app->db, a, period, &p) != 1)
+		period = NULL;
+	/* each decision loads a submission: its memory goes when the next one starts */
+	struct arena tmp;
+	arena_init(&tmp, 64 * 1024);
 	size_t seen = 0;
 	for (size_t i = 0; period && i < req->nform && seen < OVERVIEW_MAX_BULK; i++) {
+		arena_reset(&tmp);
 		if (strcmp(req->form[i].name, "s") != 0)
 			continue;
 		seen++;
@@ -392,29 +407,26 @@ void page_overview_bulk(struct http_request *req)
 		tv_set_str(a, item, "school", v);
 		const struct form_def *fd = form_find(set, form);
 		tv_set_str(a, item, "form", fd ? fd->name : form);
-		/* the stored counts decide whether it is clean: errors, unexplained warnings */
-		struct org_unit school;
-		struct period p;
-		struct entry e;
-		int k = -1;
 		char *end;
 		long long version = strtoll(ver, &end, 10);
 		if (*end || !*ver)
 			version = -1;
-		/* a school outside the user's scope is not named, nor looked at */
-		if (ou_get_by_code(&req->app->db, a, v, &school) == 1 &&
-		    ou_in_scope(&req->app->db, req->session->user.org_unit_id, school.id) &&
-		    period_get(&req->app->db, a, period, &p) == 1 &&
-		    entry_open(&req->app->db, a, set, &p, &school, &e) == 0)
-			k = entry_form(&e, form);
-		tv_set_str(a, item, "name", k >= 0 ? school.name : v);
-		if (k >= 0 && (e.subs[k].errors > 0 || e.subs[k].unexplained > 0)) {
+		/* the stored counts decide whether it is clean: errors, unexplained warnings; a
+		 * school outside the user's scope is not named, nor looked at */
+		struct org_unit school;
+		int errors = 0, unexplained = 0;
+		bool known = ou_get_by_code(&req->app->db, &tmp, v, &school) == 1 &&
+		             ou_in_scope(&req->app->db, req->session->user.org_unit_id, school.id);
+		if (known && overview_sub_counts(&req->app->db, school.id, p.id, form, &errors,
+		                                 &unexplained) < 0)
+			known = false;
+		tv_set_str(a, item, "name", known ? arena_strdup(a, school.name) : v);
+		if (known && (errors > 0 || unexplained > 0)) {
 			tv_set_str(a, item, "why",
-			           e.subs[k].errors > 0
-			               ? arena_printf(a, "有 %d 个错误，请逐份审核后退回。",
-			                              e.subs[k].errors)
+			           errors > 0
+			               ? arena_printf(a, "有 %d 个错误，请逐份审核后退回。", errors)
 			               : arena_printf(a, "有 %d 个警告没有说明，请逐份审核。",
-			                              e.subs[k].unexplained));
+			                              unexplained));
 			tv_push(a, skipped, item);
 			continue;
 		}
@@ -429,7 +441,7 @@ void page_overview_bulk(struct http_request *req)
 		char err[256];
 		bool notfound;
 		enum wf_state to =
-		    review_decide(&req->app->db, a, set, &d, &notfound, err, sizeof(err));
+		    review_decide(&req->app->db, &tmp, set, &d, &notfound, err, sizeof(err));
 		if (to == WS_NONE) {
 			tv_set_str(a, item, "why", arena_strdup(a, err));
 			tv_push(a, skipped, item);
@@ -438,6 +450,7 @@ void page_overview_bulk(struct http_request *req)
 			tv_push(a, done, item);
 		}
 	}
+	arena_free(&tmp);
 	tv_set_int(a, ctx, "approved_count", (long long)done->u.list.n);
 	tv_set_int(a, ctx, "skipped_count", (long long)skipped->u.list.n);
 	tv_set_bool(a, ctx, "none", seen == 0);

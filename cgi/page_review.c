@@ -81,8 +81,7 @@ static struct tv *review_row(struct arena *a, const struct entry *e, const struc
 	const char *raw = e->cur.raw[f->slot];
 	tv_set_str(a, t, "code", f->code);
 	tv_set_str(a, t, "label", validate_label(a, f));
-	if (f->unit)
-		tv_set_str(a, t, "unit", f->unit);
+	tv_set_str(a, t, "unit", f->unit); /* NULL too: not the page's */
 	const char *shown = raw;
 	if (raw && f->type == FT_YESNO && e->cur.norm[f->slot])
 		shown = strcmp(e->cur.norm[f->slot], "1") == 0 ? "是" : "否";
@@ -90,8 +89,8 @@ static struct tv *review_row(struct arena *a, const struct entry *e, const struc
 	const char *prev = e->has_prev ? e->prev.norm[f->slot] : NULL;
 	if (prev && f->type == FT_YESNO)
 		prev = strcmp(prev, "1") == 0 ? "是" : "否";
-	if (prev)
-		tv_set_str(a, t, "prev", prev);
+	tv_set_str(a, t, "prev", prev);
+	tv_set_str(a, t, "change", NULL);
 	if ((f->type == FT_INTEGER || f->type == FT_DECIMAL) && e->has_prev &&
 	    e->prev.present[f->slot] && e->cur.present[f->slot] && e->prev.num[f->slot] > 0) {
 		double pct =
@@ -99,7 +98,10 @@ static struct tv *review_row(struct arena *a, const struct entry *e, const struc
 		tv_set_str(
 		    a, t, "change",
 		    arena_printf(a, "%s%s%%", pct > 0 ? "+" : "", validate_fmt_num(a, pct, 1)));
-		tv_set_bool(a, t, "big_change", fabs(pct) > 30);
+		/* marked as the form's change warning marks it (0: off) */
+		const struct form_def *fd = form_field_form(e->set, f);
+		double limit = fd ? fd->change_warning : 0;
+		tv_set_bool(a, t, "big_change", limit > 0 && fabs(pct) > limit * 100);
 	}
 	struct tv *issues = tv_set(a, t, "issues", tv_list(a));
 	for (size_t k = 0; k < out->nissues; k++) {
@@ -112,11 +114,10 @@ static struct tv *review_row(struct arena *a, const struct entry *e, const struc
 		struct tv *x = tv_push(a, issues, tv_map(a));
 		tv_set_str(a, x, "message", is->message);
 		tv_set_str(a, x, "kind", is->kind == VK_ERROR ? "error" : "warning");
-		if (is->explanation)
-			tv_set_str(a, x, "explanation", is->explanation);
+		tv_set_str(a, x, "explanation", is->explanation);
 	}
-	if (raw)
-		tv_set_str(a, t, "history_url", arena_printf(a, "%s/history/%s", url, f->code));
+	tv_set_str(a, t, "history_url",
+	           raw ? arena_printf(a, "%s/history/%s", url, f->code) : NULL);
 	bool changed;
 	const char *old = review_changed(ch, nch, f->code, raw, &changed);
 	if (changed) {
@@ -218,8 +219,7 @@ static void review_render(struct http_request *req, const struct entry *e, int i
 		struct tv *x = tv_push(a, issues, tv_map(a));
 		tv_set_str(a, x, "message", out.issues[k].message);
 		tv_set_str(a, x, "kind", out.issues[k].kind == VK_ERROR ? "error" : "warning");
-		if (out.issues[k].explanation)
-			tv_set_str(a, x, "explanation", out.issues[k].explanation);
+		tv_set_str(a, x, "explanation", out.issues[k].explanation);
 	}
 	tv_set_int(a, ctx, "errors", out.errors);
 	tv_set_int(a, ctx, "warnings", out.warnings);
@@ -234,12 +234,13 @@ static void review_render(struct http_request *req, const struct entry *e, int i
 		tv_set_str(a, d, "state_name", outbox_state_name(ob[0].state));
 		tv_set_int(a, d, "version", ob[0].version);
 		tv_set_int(a, d, "attempts", ob[0].attempts);
-		if (ob[0].last_error)
-			tv_set_str(a, d, "error", ob[0].last_error);
-		if (ob[0].delivered_at)
-			tv_set_str(
-			    a, d, "at",
-			    arena_strdup(a, period_format_time(ob[0].delivered_at, t, sizeof(t))));
+		/* set even when absent: a missing key would be looked up on the page */
+		tv_set_str(a, d, "error", ob[0].last_error);
+		tv_set_str(
+		    a, d, "at",
+		    ob[0].delivered_at
+		        ? arena_strdup(a, period_format_time(ob[0].delivered_at, t, sizeof(t)))
+		        : NULL);
 	}
 	tv_set_bool(a, ctx, "started", sub->id != 0);
 	http_render(req, v->status, "review", ctx);
@@ -287,6 +288,7 @@ void page_review(struct http_request *req)
 	    {"approved", "已审核通过。"},
 	    {"county_approved", "区县审核通过，已报市级审核。"},
 	    {"returned", "已退回，学校会在首页和报表上看到退回原因和逐项意见。"},
+	    {"reopened", "已重新打开，学校可以修改后重新上报；重新打开的原因会显示给学校。"},
 	};
 	struct review_view v = {.status = 200};
 	const char *done = http_param(req, "done");
@@ -339,7 +341,9 @@ void page_review_decide(struct http_request *req)
 		return;
 	}
 	if (to != WS_NONE) {
-		const char *done = to == WS_RETURNED ? "returned" : wf_state_code(to);
+		const char *done = d.action == WA_REOPEN ? "reopened"
+		                   : to == WS_RETURNED   ? "returned"
+		                                         : wf_state_code(to);
 		http_redirect(req, arena_printf(a, "/schools/%s/%s/%s/review?done=%s",
 		                                req->unit->code, req->args[1], req->args[2], done));
 		return;

@@ -104,9 +104,6 @@ static bool dvs_parse_set(struct arena *a, json_t *o, size_t set_no, struct dvs_
 	    !(s->period = dvs_code(a, o, "period", set_no, err, errlen)) ||
 	    !(s->org_unit = dvs_code(a, o, "orgUnit", set_no, err, errlen)))
 		return false;
-	json_t *cd = json_object_get(o, "completeDate");
-	if (json_is_string(cd))
-		s->complete_date = arena_strdup(a, json_string_value(cd));
 	json_t *vals = json_object_get(o, "dataValues");
 	if (!json_is_array(vals) || json_array_size(vals) > DVS_MAX_VALUES) {
 		snprintf(err, errlen,
@@ -346,8 +343,6 @@ static bool dvs_settle(struct db *db, struct arena *a, const struct form_set *fs
 	}
 	int i = entry_form(&e, s->data_set);
 	const struct entry_sub *sub = &e.subs[i];
-	if (sub->state == state)
-		return true; /* the same form named again by an earlier set */
 	struct validate_out v;
 	entry_check(a, &e, i, NULL, NULL, 0, true, &v);
 	int missing = validate_missing(&v);
@@ -379,7 +374,9 @@ static bool dvs_settle(struct db *db, struct arena *a, const struct form_set *fs
 		to = wf_apply(db, &mv, &why);
 	}
 	if (to != state) {
-		dvs_problem(r, s, t->set_no, "cannot change the state: database error");
+		dvs_problem(r, s, t->set_no,
+		            "cannot move from %s to %s (refused, or a database error)",
+		            wf_state_code(sub->state), wf_state_code(state));
 		return false;
 	}
 	return true;
@@ -422,6 +419,10 @@ long dvs_import(struct db *db, const struct form_set *fs, const struct dvs_set *
 		arena_reset(&tmp);
 	}
 	if (r.count || !db_commit(db)) {
+		if (!r.count)
+			fprintf(errors,
+			        "%s: the database could not store it; nothing was imported\n",
+			        fname);
 		db_rollback(db);
 		goto out;
 	}
@@ -493,9 +494,13 @@ char *dvs_payload(struct arena *a, const struct entry *e, int i, long long appro
 		if (f->type == FT_YESNO)
 			norm = strcmp(norm, "1") == 0 ? "true" : "false";
 		json_t *v = json_pack("{s:s, s:s}", "dataElement", f->code, "value", norm);
-		if (v && comments[f->slot])
-			json_object_set_new(v, "comment", json_string(comments[f->slot]));
-		json_array_append_new(values, v);
+		bool ok = v && json_array_append_new(values, v) == 0; /* the array owns v */
+		if (ok && comments[f->slot])
+			ok = json_object_set_new(v, "comment", json_string(comments[f->slot])) == 0;
+		if (!ok) {
+			json_decref(root); /* never an incomplete payload */
+			return NULL;
+		}
 	}
 	char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(root);

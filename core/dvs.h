@@ -28,7 +28,6 @@ struct dvs_set {
 	const char *data_set;
 	const char *period;
 	const char *org_unit;
-	const char *complete_date; /* or NULL */
 	struct dvs_value *values;
 	size_t nvalues;
 };

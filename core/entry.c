@@ -262,15 +262,33 @@ static const char *entry_keep_expl(struct arena *a, const char *text)
 	return *s ? s : NULL;
 }
 
-/* The posted 说明, cleaned, without empty or repeated codes. */
-static size_t entry_clean_expl(struct arena *a, const struct validate_expl *in, size_t n,
-                               struct validate_expl **out)
+/* Can a warning of `form` have this code: one of its warning rules, or a
+ * change of one of its fields ("chg:<field>")? */
+static bool entry_expl_possible(const struct form_def *form, const char *code)
+{
+	if (strncmp(code, "chg:", 4) == 0) {
+		for (size_t k = 0; k < form->nfields; k++)
+			if (strcmp(form->fields[k]->code, code + 4) == 0)
+				return true;
+		return false;
+	}
+	for (size_t k = 0; k < form->nrules; k++)
+		if (form->rules[k].severity == FS_WARNING && strcmp(form->rules[k].code, code) == 0)
+			return true;
+	return false;
+}
+
+/* The posted 说明, cleaned, without empty or repeated codes or codes no warning
+ * of the form can have. A 说明 whose warning does not fire now is kept: the
+ * warning may be waiting for a value that is being corrected. */
+static size_t entry_clean_expl(struct arena *a, const struct form_def *form,
+                               const struct validate_expl *in, size_t n, struct validate_expl **out)
 {
 	struct validate_expl *e = arena_alloc(a, (n ? n : 1) * sizeof(*e));
 	size_t k = 0;
 	for (size_t i = 0; i < n && k < ENTRY_MAX_EXPL; i++) {
 		const char *t = entry_keep_expl(a, in[i].text);
-		if (!t || !in[i].code || !*in[i].code || strlen(in[i].code) > 128 ||
+		if (!t || !in[i].code || !entry_expl_possible(form, in[i].code) ||
 		    validate_expl_find(e, k, in[i].code))
 			continue;
 		e[k].code = in[i].code;
@@ -502,7 +520,7 @@ bool entry_store(struct db *db, struct arena *a, struct entry *e, int i, const c
 			(*changed)++;
 	}
 	struct validate_expl *expl;
-	size_t nexpl = entry_clean_expl(a, posted_expl, nposted_expl, &expl);
+	size_t nexpl = entry_clean_expl(a, form, posted_expl, nposted_expl, &expl);
 	bool expl_changed = !entry_expl_same(expl, nexpl, sub->expl, sub->nexpl);
 	entry_check(a, e, i, raw, expl, nexpl, submitting, out);
 	if (!sub->id && *changed == 0 && !expl_changed)
@@ -546,33 +564,27 @@ enum entry_result entry_save(struct db *db, struct arena *a, struct entry *e, in
 	if (!entry_store(db, a, e, i, s->raw, s->expl, s->nexpl, s->submit, s->user_id, s->actor,
 	                 s->now, out, changed))
 		goto fail;
-	if (!sub->id) {
-		db_rollback(db);
-		return s->submit ? ER_BLOCKED : ER_SAVED;
-	}
-	res = ER_SAVED;
-	if (s->submit) {
-		res = ER_BLOCKED;
-		if (validate_submittable(out)) {
-			const char *why;
-			struct wf_move mv = {.id = sub->id,
-			                     .from = sub->state,
-			                     .version = sub->version,
-			                     .action = WA_SUBMIT,
-			                     .role = WR_SCHOOL,
-			                     .levels = 1,
-			                     .actor = s->actor,
-			                     .now = s->now};
-			enum wf_state to = wf_apply(db, &mv, &why);
-			if (to == WS_NONE) {
-				log_error("submission %lld: submit refused: %s", sub->id, why);
-				res = ER_DB;
-				goto fail;
-			}
-			sub->state = to;
-			sub->submitted_at = s->now;
-			res = ER_SUBMITTED;
+	/* a form never started with nothing typed stays 未填写 (no row): nothing to submit */
+	res = s->submit ? ER_BLOCKED : ER_SAVED;
+	if (s->submit && sub->id && validate_submittable(out)) {
+		const char *why;
+		struct wf_move mv = {.id = sub->id,
+		                     .from = sub->state,
+		                     .version = sub->version,
+		                     .action = WA_SUBMIT,
+		                     .role = WR_SCHOOL,
+		                     .levels = 1,
+		                     .actor = s->actor,
+		                     .now = s->now};
+		enum wf_state to = wf_apply(db, &mv, &why);
+		if (to == WS_NONE) {
+			log_error("submission %lld: submit refused: %s", sub->id, why);
+			res = ER_DB;
+			goto fail;
 		}
+		sub->state = to;
+		sub->submitted_at = s->now;
+		res = ER_SUBMITTED;
 	}
 	if (s->pending_id > 0) {
 		sqlite3_stmt *st =
@@ -593,7 +605,7 @@ fail:
 	db_rollback(db);
 reload:
 	/* leave e describing what is stored, not the refused or failed attempt */
-	if (res == ER_DB || entry_open(db, a, e->set, &e->period, e->school, e) != 0)
+	if (entry_open(db, a, e->set, &e->period, e->school, e) != 0)
 		res = ER_DB;
 	return res;
 }
@@ -673,10 +685,25 @@ bool entry_pending_add(struct db *db, long long user_id, const char *path, const
 int entry_pending_next(struct db *db, struct arena *a, long long user_id, long long now,
                        long long *id, const char **path, const char **body)
 {
-	sqlite3_stmt *st = db_prep(db, "DELETE FROM pending_post WHERE created_at < ?1");
-	if (st) {
-		sqlite3_bind_int64(st, 1, now - ENTRY_PENDING_MAX_AGE);
-		entry_step(db, st);
+	long long cutoff = now - ENTRY_PENDING_MAX_AGE;
+	sqlite3_stmt *st = db_prep(db, "SELECT count(*) FROM pending_post WHERE created_at < ?1");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, cutoff);
+	long long expired = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	db_done(st);
+	if (expired > 0 && db_begin_write(db)) { /* everyone's, with one audit row */
+		st = db_prep(db, "DELETE FROM pending_post WHERE created_at < ?1");
+		if (st)
+			sqlite3_bind_int64(st, 1, cutoff);
+		char detail[48];
+		snprintf(detail, sizeof(detail), "{\"expired\":%lld}", expired);
+		if (st && entry_step(db, st) &&
+		    audit_log(db, "system", "pending.expire", "pending_post", detail) &&
+		    db_commit(db))
+			log_info("dropped %lld kept saves older than a week", expired);
+		else
+			db_rollback(db);
 	}
 	st = db_prep(db, "SELECT id, path, body FROM pending_post WHERE user_id = ?1"
 	                 " ORDER BY id LIMIT 1");

@@ -11,7 +11,7 @@
 #include "workflow.h"
 
 /* The cell of a stored value of field f. */
-static struct export_cell export_value(struct arena *a, const struct form_field *f, const char *raw,
+static struct export_cell export_value(const struct form_field *f, const char *raw,
                                        const char *norm)
 {
 	struct export_cell c = {.text = norm ? norm : raw ? raw : ""};
@@ -24,7 +24,6 @@ static struct export_cell export_value(struct arena *a, const struct form_field 
 		c.num = strtod(norm, &end);
 		c.is_num = *end == '\0';
 	}
-	(void)a;
 	return c;
 }
 
@@ -102,7 +101,7 @@ int export_load(struct db *db, struct arena *a, const struct form_set *set, cons
 		                       ? NULL
 		                       : arena_strdup(a, db_text(st, 3));
 		if (c < form->nfields)
-			t->rows[r][EXPORT_LEAD + c] = export_value(a, f, raw, norm);
+			t->rows[r][EXPORT_LEAD + c] = export_value(f, raw, norm);
 	}
 	db_done(st);
 	return rc == SQLITE_DONE ? 0 : -1;

@@ -471,8 +471,12 @@ bool form_store(struct db *db, const struct form_set *set, const char *actor, ch
 			goto out;
 		}
 	}
-	if (!db_exec(db, "UPDATE setting SET value = CAST(value AS INTEGER) + 1"
-	                 " WHERE key = 'forms_generation'")) {
+	bool changed = false;
+	for (size_t i = 0; i < set->nforms; i++)
+		changed = changed || !same[i];
+	/* the workers re-read the forms (and the indicators on them) when this moves */
+	if (changed && !db_exec(db, "UPDATE setting SET value = CAST(value AS INTEGER) + 1"
+	                            " WHERE key = 'forms_generation'")) {
 		store_fail(err, errlen, NULL, "database error: %s", sqlite3_errmsg(db->h));
 		goto out;
 	}

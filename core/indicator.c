@@ -34,10 +34,8 @@ static bool ick_fail(struct ick *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(c->err, c->errlen, "%s%s%s%s%s%s", c->fname, c->set ? ": set " : "",
-	         c->set ? c->set : "", c->ind ? ": indicator " : "", c->ind ? c->ind : "", "");
-	size_t n = strlen(c->err);
-	snprintf(c->err + n, c->errlen - n, ": %s", msg);
+	snprintf(c->err, c->errlen, "%s%s%s%s%s: %s", c->fname, c->set ? ": set " : "",
+	         c->set ? c->set : "", c->ind ? ": indicator " : "", c->ind ? c->ind : "", msg);
 	return false;
 }
 
@@ -497,8 +495,11 @@ bool ind_store(struct db *db, const struct ind_sets *s, const char *actor, char 
 		if (!st)
 			goto dberr;
 		db_bind_text(st, 1, set->code, -1);
-		long long stored = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		int rc = sqlite3_step(st);
+		long long stored = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 		db_done(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			goto dberr;
 		if (set->edition < stored) {
 			snprintf(err, errlen,
 			         "set %s: edition %d is lower than the stored edition %lld; "
@@ -518,7 +519,7 @@ bool ind_store(struct db *db, const struct ind_sets *s, const char *actor, char 
 		db_bind_text(st, 2, set->name, -1);
 		sqlite3_bind_int(st, 3, set->edition);
 		db_bind_text(st, 4, set->json, -1);
-		int rc = sqlite3_step(st);
+		rc = sqlite3_step(st);
 		db_done(st);
 		char object[64], detail[48];
 		snprintf(object, sizeof(object), "indicator_set:%s", set->code);

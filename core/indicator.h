@@ -95,7 +95,8 @@ struct ind_sets *ind_load_db(struct db *db, const struct form_set *forms, char *
 /* The set of a code, or NULL. */
 const struct ind_set *ind_set_find(const struct ind_sets *s, const char *code);
 
-/* The index of one stage bit (0 for ST_KG ...), or IND_WHOLE for 0. */
+/* The index of one stage bit (0 for ST_KG ...), or IND_WHOLE for 0: for readers of a
+ * result by stage bit (the unit tests). */
 int ind_stage_index(unsigned stage);
 
 #endif

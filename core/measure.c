@@ -72,24 +72,29 @@ static void ms_columns(struct arena *a, const struct ind_sets *defs, struct ms_r
 		}
 }
 
-/* Add the numeric fields an expression reads to the temporary table ind_field. */
+/* Add one field with its slot to the temporary table ind_field. */
+static bool ms_field_add(struct db *db, const struct form_field *f)
+{
+	sqlite3_stmt *st = db_prep(db, "INSERT OR IGNORE INTO temp.ind_field(code, slot)"
+	                               " VALUES (?1, ?2)");
+	if (!st)
+		return false;
+	db_bind_text(st, 1, f->code, -1);
+	sqlite3_bind_int(st, 2, f->slot);
+	int rc = sqlite3_step(st);
+	db_done(st);
+	return rc == SQLITE_DONE;
+}
+
+/* Add the numeric fields an expression reads to ind_field. */
 static bool ms_field_rows(struct db *db, const struct form_set *forms, const struct expr *e)
 {
 	int slots[EXPR_MAX_NODES];
 	size_t n = e ? expr_slots(e, slots, EXPR_MAX_NODES) : 0;
 	for (size_t k = 0; k < n && k < EXPR_MAX_NODES; k++) {
 		const struct form_field *f = form_field_at(forms, slots[k]);
-		if (!f || (f->type != FT_INTEGER && f->type != FT_DECIMAL && f->type != FT_YESNO))
-			continue;
-		sqlite3_stmt *st = db_prep(db, "INSERT OR IGNORE INTO temp.ind_field(code, slot)"
-		                               " VALUES (?1, ?2)");
-		if (!st)
-			return false;
-		db_bind_text(st, 1, f->code, -1);
-		sqlite3_bind_int(st, 2, f->slot);
-		int rc = sqlite3_step(st);
-		db_done(st);
-		if (rc != SQLITE_DONE)
+		if (f && (f->type == FT_INTEGER || f->type == FT_DECIMAL || f->type == FT_YESNO) &&
+		    !ms_field_add(db, f))
 			return false;
 	}
 	return true;
@@ -117,16 +122,8 @@ static bool ms_fields(struct db *db, const struct ms_result *r)
 		char code[32];
 		snprintf(code, sizeof(code), "%s_students", form_stage_table[t].prefix);
 		const struct form_field *f = form_field_find(forms, code);
-		sqlite3_stmt *st =
-		    f ? db_prep(db, "INSERT OR IGNORE INTO temp.ind_field(code, slot)"
-		                    " VALUES (?1, ?2)")
-		      : NULL;
-		if (!st)
-			continue;
-		db_bind_text(st, 1, f->code, -1);
-		sqlite3_bind_int(st, 2, f->slot);
-		sqlite3_step(st);
-		db_done(st);
+		if (f && !ms_field_add(db, f))
+			return false;
 	}
 	return true;
 }
@@ -235,11 +232,11 @@ static bool ms_applies(const struct ind_sets *defs, const struct ms_col *c,
 			return false;
 	}
 	const struct expr *e[2] = {d->num[c->st], d->den[c->st]};
-	int slots[64];
+	int slots[EXPR_MAX_NODES];
 	bool any_field = false;
 	for (int j = 0; j < 2; j++) {
-		size_t n = e[j] ? expr_slots(e[j], slots, 64) : 0;
-		for (size_t k = 0; k < n && k < 64; k++) {
+		size_t n = e[j] ? expr_slots(e[j], slots, EXPR_MAX_NODES) : 0;
+		for (size_t k = 0; k < n && k < EXPR_MAX_NODES; k++) {
 			const struct form_field *f = form_field_at(defs->forms, slots[k]);
 			if (!f)
 				continue; /* an indicator variable */
@@ -325,12 +322,14 @@ static void ms_verdicts(const struct ms_result *r, struct ms_school *s)
 				floor_ok = floor_ok && ms_meets(v->value, fl, c->ind->dir);
 			}
 			unsigned char *out = &s->verdict[si * IND_NSTAGES + st];
+			/* an indicator that does not concern the school is not held against it:
+			 * the number that may miss the standard stays seen − min_met */
 			if (!seen || none == seen)
 				*out = VD_NONE;
-			else if (missing || none)
+			else if (missing)
 				*out = VD_MISSING;
 			else
-				*out = met >= set->min_met && floor_ok ? VD_PASS : VD_FAIL;
+				*out = met + none >= set->min_met && floor_ok ? VD_PASS : VD_FAIL;
 		}
 	}
 }

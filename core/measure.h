@@ -92,7 +92,8 @@ bool ms_meets(double v, double t, enum ind_dir d);
  * no value, no weight or a zero mean. One value gives 0. */
 bool ms_cv(const double *x, const double *w, size_t n, double *cv, double *mean, double *sd);
 
-/* The index of a set in defs (for verdict arrays), or -1. */
+/* The index of a set in defs (for verdict arrays), or -1: for readers of a result by set
+ * (the unit tests). */
 int ms_set_index(const struct ind_sets *defs, const struct ind_set *set);
 
 #endif

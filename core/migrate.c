@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "fileread.h"
 #include "log.h"
 
 #define MIGRATE_MAX_FILES 1000
@@ -51,34 +51,6 @@ static int migrate_cmp(const void *a, const void *b)
 	return ((const struct migration *)a)->version - ((const struct migration *)b)->version;
 }
 
-/* Read a whole file into malloc'd memory (NUL-terminated). */
-static char *migrate_read(const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	char *text = NULL;
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	struct stat sb;
-	if (fstat(fileno(f), &sb) != 0 || sb.st_size > MIGRATE_MAX_BYTES) {
-		snprintf(err, errlen, "%s: unreadable or larger than %d bytes", path,
-		         MIGRATE_MAX_BYTES);
-		goto out;
-	}
-	text = malloc((size_t)sb.st_size + 1);
-	if (!text || fread(text, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
-		snprintf(err, errlen, "%s: read failed", path);
-		free(text);
-		text = NULL;
-		goto out;
-	}
-	text[sb.st_size] = '\0';
-out:
-	fclose(f);
-	return text;
-}
-
 /* Highest recorded version. */
 int migrate_version(struct db *db)
 {
@@ -110,7 +82,8 @@ static bool migrate_one(struct db *db, const char *dir, const struct migration *
 {
 	char path[2048];
 	snprintf(path, sizeof(path), "%s/%s", dir, m->name);
-	char *sql = migrate_read(path, err, errlen);
+	size_t len;
+	char *sql = file_read(path, MIGRATE_MAX_BYTES, &len, err, errlen);
 	char *msg = NULL;
 	bool ok = false;
 	if (!sql)

@@ -92,6 +92,18 @@ const char *ou_school_type_name(const char *code)
 	return t ? t->name : NULL;
 }
 
+/* A school type code by table index. */
+const char *ou_school_type_at(size_t i)
+{
+	return i < sizeof(ou_types) / sizeof(*ou_types) ? ou_types[i].code : NULL;
+}
+
+/* A 城乡类型 code by table index. */
+const char *ou_urban_rural_at(size_t i)
+{
+	return i < sizeof(ou_urs) / sizeof(*ou_urs) ? ou_urs[i].code : NULL;
+}
+
 /* Stages of a school type ("pri,jun"), or NULL. */
 const char *ou_school_type_stages(const char *code)
 {

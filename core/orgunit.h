@@ -33,6 +33,10 @@ struct org_unit {
 /* Chinese name of a 办学类型 code the system supports (111 211 218 311 312 341
  * 342 345 361 362 365 366 511 512 513 514), or NULL. */
 const char *ou_school_type_name(const char *code);
+/* The i-th supported 办学类型 / 城乡类型 code in table order, or NULL past the end
+ * (for choice lists). */
+const char *ou_school_type_at(size_t i);
+const char *ou_urban_rural_at(size_t i);
 /* Stages a school type reports, comma-separated in order ("pri,jun"), or NULL. */
 const char *ou_school_type_stages(const char *code);
 /* Chinese name of a 城乡类型 code (111 112 121 122 123 210 220), or NULL. */

@@ -102,3 +102,24 @@ void overview_count(const struct overview_row *rows, size_t n, size_t k, struct 
 	}
 	c->reported = c->submitted + c->county_approved + c->approved;
 }
+
+/* Read the errors and unexplained warnings stored with one submission. */
+int overview_sub_counts(struct db *db, long long school_id, long long period_id, const char *form,
+                        int *errors, int *unexplained)
+{
+	sqlite3_stmt *st =
+	    db_prep(db, "SELECT errors, unexplained FROM submission"
+	                " WHERE school_id = ?1 AND period_id = ?2 AND form_code = ?3");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, school_id);
+	sqlite3_bind_int64(st, 2, period_id);
+	db_bind_text(st, 3, form, -1);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*errors = sqlite3_column_int(st, 0);
+		*unexplained = sqlite3_column_int(st, 1);
+	}
+	db_done(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}

@@ -34,6 +34,11 @@ struct overview_row {
 int overview_load(struct db *db, struct arena *a, const struct period *p, long long scope_id,
                   struct overview_row **out, size_t *n);
 
+/* The stored check counts of one school's submission of a form in period
+ * period_id: 1 found, 0 none, -1 on a database error. */
+int overview_sub_counts(struct db *db, long long school_id, long long period_id, const char *form,
+                        int *errors, int *unexplained);
+
 /* Counts of one form across the rows. */
 struct overview_count {
 	int total, none, draft, returned, submitted, county_approved, approved;

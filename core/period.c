@@ -281,6 +281,8 @@ long long period_add(struct db *db, const struct period *p, const char *actor, c
 	db_bind_text(st, 1, p->code, -1);
 	int rc = sqlite3_step(st);
 	db_done(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		goto dberr;
 	if (rc == SQLITE_ROW) {
 		snprintf(err, errlen,
 		         "period %s exists already (use 'period extend' to move its "
@@ -308,6 +310,8 @@ long long period_add(struct db *db, const struct period *p, const char *actor, c
 		db_bind_text(st, 1, p->forms[i], -1);
 		rc = sqlite3_step(st);
 		db_done(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			goto dberr;
 		if (rc != SQLITE_ROW) {
 			snprintf(err, errlen,
 			         "period %s: form '%s' is not loaded (tianbao-admin forms "

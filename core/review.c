@@ -112,10 +112,14 @@ static bool review_check_text(struct arena *a, const struct review_decision *d, 
 	bool too_long;
 	*reason = review_clean(a, d->reason, REVIEW_REASON_MAX, &too_long);
 	if (d->action != WA_APPROVE && !*reason) {
-		snprintf(err, errlen,
-		         too_long ? "退回原因最多 %d 个字。"
-		                  : "请填写退回原因：学校需要知道要修改什么。",
-		         REVIEW_REASON_MAX);
+		bool reopen = d->action == WA_REOPEN;
+		if (too_long)
+			snprintf(err, errlen, "%s原因最多 %d 个字。",
+			         reopen ? "重新打开的" : "退回", REVIEW_REASON_MAX);
+		else
+			snprintf(err, errlen, "%s",
+			         reopen ? "请填写重新打开的原因：学校需要知道要修改什么。"
+			                : "请填写退回原因：学校需要知道要修改什么。");
 		return false;
 	}
 	if (d->ncomments > REVIEW_MAX_COMMENTS) {
@@ -204,7 +208,8 @@ enum wf_state review_decide(struct db *db, struct arena *a, const struct form_se
 		snprintf(err, errlen, "%s", why);
 		goto fail;
 	}
-	int level = sub->state == WS_COUNTY_APPROVED ? 2 : 1;
+	int level =
+	    mv.role & (WR_CITY | WR_ADMIN) ? 2 : 1; /* who decided: the city or the county */
 	if (!review_insert(db, sub->id, d, level, reason, comments, ncomments) ||
 	    (to == WS_APPROVED && !review_outbox(db, a, &e, i, d->now)))
 		goto dberr;
@@ -217,7 +222,6 @@ dberr:
 	log_error("review of %s/%s/%s failed: %s", d->school_code, d->period_code, d->form_code,
 	          sqlite3_errmsg(db->h));
 	snprintf(err, errlen, "系统暂时繁忙，操作没有执行，请稍后再试。");
-	to = WS_NONE;
 fail:
 	db_rollback(db);
 	return WS_NONE;

@@ -9,7 +9,7 @@
 #include "arena.h"
 #include "form.h"
 
-#define VALIDATE_MAX_RAW 1000        /* bytes of one typed value that are kept */
+#define VALIDATE_MAX_RAW 8000        /* bytes of one typed value that are kept: 2000 characters */
 #define VALIDATE_MAX_EXPLANATION 200 /* characters of one 说明 */
 
 enum validate_status { VS_EMPTY, VS_OK, VS_BAD };

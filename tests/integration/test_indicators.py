@@ -1421,6 +1421,15 @@ class AdminTest(Base):
         rc, out, err = admin_db(None, "version")
         self.assertEqual((rc, out), (2, ""))
         self.assertEqual(err, "tianbao-admin: give -c CONFIG or --db PATH\n")
+        # options and arguments that do not belong are named, and nothing is done
+        for args, first in ((("period", "add", "2031", "-x"), "period add: unknown option '-x'"),
+                            (("period", "add", "2031", "--name"),
+                             "period add: missing value for option '--name'"),
+                            (("migrate", "now"), "migrate takes no arguments")):
+            with self.subTest(args=args):
+                rc, out, err = STACK.admin(*args, check=False)
+                self.assertEqual((rc, out), (2, ""))
+                self.assertEqual(err.splitlines()[0], "tianbao-admin: " + first)
 
 
 def closing_connect(path):

@@ -755,8 +755,16 @@ class BulkTest(Base):
         # loaded after it would leave it)
         STACK.execute("UPDATE submission SET errors = 1 WHERE id = ?",
                       (submission(S_BULK_ERROR, "basic")["id"],))
-        # the overview: boxes for the clean ones, disabled ones for the flawed
-        rows = {x["code"]: x for x in parse_overview(rev.open("/review").text)}
+        # the overview: boxes for the clean ones, disabled ones for the flawed; each box is
+        # labelled with its school and form
+        page = rev.open("/review").text
+        labels = re.findall(r'<input type="checkbox" name="s" value="[^"]*" aria-label="([^"]*)"',
+                            page)
+        self.assertTrue(labels, "no boxes")
+        self.assertEqual(len(labels), len(set(labels)), "two boxes with the same label")
+        self.assertIn("选择 %s %s" % (name_of(S_BULK_CLEAN), form_name("staff")),
+                      [html.unescape(x) for x in labels])
+        rows = {x["code"]: x for x in parse_overview(page)}
         for school, form in clean:
             cell = rows[school]["cells"][FORMS.index(form)]
             self.assertEqual((cell["box"], cell["disabled"]),
@@ -1186,14 +1194,21 @@ class OutboxTest(Base):
         # the county reviewer cannot reopen without a reason
         r, f = self.review_page(rev, school, form)
         self.assertIn("reopen", [b[1] for b in f.buttons()])
-        self.assertRefused(self.decide(rev, f, "reopen", ""), 422, "原因", "a reopen without reason")
+        r = self.decide(rev, f, "reopen", "")
+        err = self.assertRefused(r, 422, "重新打开的原因", "a reopen without reason")
+        self.assertNotIn("退回", err, "a reopen is not a return")
+        # the delivery line does not borrow the page's error as the platform's
+        line = re.search(r'<p class="delivery">(.*?)</p>', r.text, re.S)
+        self.assertIsNotNone(line, "no delivery line on an approved form's page")
+        self.assertNotIn("最近一次", line.group(1))
         self.assertEqual(snapshot(school, form), before)
         self.assertEqual(decisions_since(mark), [])
         # reopened with a reason: returned, a new version, the school told
         reason = "宽带接入带宽填写有误，请更正。"
         t0 = time.time()
-        self.assertDecided(self.decide(rev, f, "reopen", reason, {"broadband_mbps": "单位是Mbps"}),
-                           school, form, "returned")
+        r = self.decide(rev, f, "reopen", reason, {"broadband_mbps": "单位是Mbps"})
+        self.assertDecided(r, school, form, "reopened")
+        self.assertIn("已重新打开", msg_of(rev.open(r.location).text, "ok") or "")
         t1 = time.time()
         after = submission(school, form)
         self.assertEqual(state_of(after), "returned")
@@ -1296,6 +1311,9 @@ class OverviewTest(Base):
                 self.assertIn("显示 %d / %d 所" % (len(want), len(everyone)), r.text)
                 if not want:
                     self.assertIn("没有符合条件的学校", r.text)
+        # an unknown state is no filter; an unknown period is not found
+        self.assertEqual(listed("state=bogus")[1], everyone)
+        self.assertEqual(c.get("/review?period=1999").status, 404)
         # the chosen filter is kept selected in the form
         r, _ = listed("type=211&state=submitted")
         f = [x for x in r.page.forms if x.action == "/review" and x.attrs.get("method") == "get"]

@@ -238,10 +238,12 @@ static void test_submit_blocked(void **state)
 	put(f, raw, "pri_t_certified", "1"); /* a warning that needs a 说明 */
 	assert_int_equal(save(f, &e, i, raw, 2, true, NOW, &changed), ER_BLOCKED);
 	assert_int_equal(e.subs[i].unexplained, 1);
-	struct validate_expl x = {"all_teachers_certified:pri", "新教师正在认定资格。"};
+	/* a 说明 for a code no warning of the form can have is not kept */
+	struct validate_expl x[2] = {{"all_teachers_certified:pri", "新教师正在认定资格。"},
+	                             {"made_up:pri", "随便写的。"}};
 	struct entry_save s = {.raw = raw,
-	                       .expl = &x,
-	                       .nexpl = 1,
+	                       .expl = x,
+	                       .nexpl = 2,
 	                       .version = 3,
 	                       .submit = true,
 	                       .user_id = f->user_id,
@@ -255,6 +257,28 @@ static void test_submit_blocked(void **state)
 	                      " 'all_teachers_certified:pri'",
 	                      NULL),
 	                 1);
+	assert_int_equal(rows(f, "SELECT count(*) FROM explanation", NULL), 1);
+}
+
+/* A long text is kept whole (and refused as too long by validation), never cut. */
+static void test_long_text_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct entry e;
+	int i = open_entry(f, &e, "basic");
+	const char **raw = posted(f, "basic");
+	char *long_name = arena_alloc(&f->a, 1500 * 3 + 1); /* 1500 characters of 3 bytes */
+	for (int k = 0; k < 1500; k++)
+		memcpy(long_name + 3 * k, "校", 3);
+	put(f, raw, "principal_name", long_name);
+	int changed;
+	assert_int_equal(save(f, &e, i, raw, 0, false, NOW, &changed), ER_SAVED);
+	assert_int_equal(rows(f,
+	                      "SELECT length(CAST(raw AS BLOB)) FROM value WHERE field_code ="
+	                      " 'principal_name'",
+	                      NULL),
+	                 1500 * 3);
+	assert_true(e.subs[i].errors > 0);
 }
 
 /* Rules read across forms: saving facilities recounts the students form. */
@@ -422,10 +446,41 @@ static void test_pending(void **state)
 	assert_int_equal(entry_pending_next(&f->t.db, &f->a, f->user_id, NOW, &id, &path, &body),
 	                 1);
 	assert_string_equal(path, "/schools/x/2026/staff");
-	/* a week later it is gone */
+	/* a week later it is gone, with an audit row */
 	assert_int_equal(entry_pending_next(&f->t.db, &f->a, f->user_id,
 	                                    NOW + ENTRY_PENDING_MAX_AGE + 2, &id, &path, &body),
 	                 0);
+	assert_int_equal(rows(f, "SELECT count(*) FROM pending_post", NULL), 0);
+	assert_int_equal(
+	    rows(f, "SELECT count(*) FROM audit WHERE action = 'pending.expire'", NULL), 1);
+}
+
+/* A kept save of a form never started, with nothing typed, is applied (the form stays
+ * 未填写) and dropped, so it does not come back at the next login. */
+static void test_pending_untouched(void **state)
+{
+	struct fixture *f = *state;
+	assert_true(entry_pending_add(&f->t.db, f->user_id, "/schools/3199220003/2026/basic",
+	                              "v.principal_name=", NOW));
+	long long id;
+	const char *path, *body;
+	assert_int_equal(entry_pending_next(&f->t.db, &f->a, f->user_id, NOW, &id, &path, &body),
+	                 1);
+	struct entry e;
+	int i = open_entry(f, &e, "basic");
+	const char **raw = arena_alloc(&f->a, form_nslots(f->set) * sizeof(*raw));
+	struct entry_save s = {.raw = raw,
+	                       .version = 0,
+	                       .pending_id = id,
+	                       .user_id = f->user_id,
+	                       .actor = SCHOOL,
+	                       .now = NOW};
+	struct validate_out out;
+	int changed;
+	assert_int_equal(entry_save(&f->t.db, &f->a, &e, i, &s, &out, &changed), ER_SAVED);
+	assert_int_equal(e.subs[i].state, WS_NONE);
+	assert_int_equal(rows(f, "SELECT count(*) FROM submission", NULL), 0);
+	assert_int_equal(rows(f, "SELECT count(*) FROM pending_post", NULL), 0);
 }
 
 int main(void)
@@ -438,6 +493,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_import, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pending, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pending_untouched, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_long_text_kept, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

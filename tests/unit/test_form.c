@@ -719,9 +719,14 @@ static void test_store_real(void **state)
 	assert_non_null(find_rule(form_find(back, "students"), "boarders_le_dorm_beds"));
 	form_set_free(back);
 
-	/* storing the identical set again changes nothing */
+	/* storing the identical set again changes nothing, not even the forms' generation */
+	long long gen =
+	    tl_int(&f->t.db, "SELECT value FROM setting WHERE key = 'forms_generation'", NULL);
 	assert_true(form_store(&f->t.db, set, "tester", err, sizeof(err)));
 	assert_int_equal(count_audit(f, "form:%"), 4);
+	assert_int_equal(
+	    tl_int(&f->t.db, "SELECT value FROM setting WHERE key = 'forms_generation'", NULL),
+	    gen);
 	form_set_free(set);
 }
 

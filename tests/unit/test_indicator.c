@@ -1210,6 +1210,37 @@ static void test_verdicts(void **state)
 	assert_int_equal(eq->failing, 3);
 }
 
+/* An indicator that does not concern a school (its `applies` is false) is not held against
+ * the verdict, nor reported as missing data: with yz_equipment only for rural schools, an
+ * urban school far below it passes on the other six; one that also misses one of them (at
+ * 95.7%) still passes (one may miss); one that misses two of them (95.7%, 93.3%) fails. */
+static void test_verdict_not_concerned(void **state)
+{
+	struct fixture *f = *state;
+	char err[1024];
+	char *text = mutated(f, "yzjh", "indicators/5/applies", "\"is_rural\"");
+	struct ind_sets *defs = ind_sets_new(f->forms);
+	assert_non_null(defs);
+	if (!ind_sets_add_json(defs, text, strlen(text), "yzjh.json", err, sizeof(err)))
+		fail_msg("%s", err);
+	free(text);
+	add_school(f, 80, "2199210080", COUNTY_A, "211", "public", -1, "111");
+	add_school(f, 81, "2199210081", COUNTY_A, "211", "public", -1, "111");
+	add_school(f, 82, "2199210082", COUNTY_A, "211", "public", -1, "111");
+	import_school(f, "2199210080", WS_APPROVED, PRI_OK "equipment_value=10");
+	import_school(f, "2199210081", WS_APPROVED,
+	              PRI_OK "equipment_value=10 multimedia_rooms=11");
+	import_school(f, "2199210082", WS_APPROVED,
+	              PRI_OK "equipment_value=10 multimedia_rooms=11 teaching_area=2100");
+	struct ms_result r;
+	assert_int_equal(ms_compute(&f->t.db, &f->a, defs, &f->p, COUNTY_A, false, &r), 0);
+	assert_int_equal(val_of(&r, "2199210080", "yz_equipment", ST_PRI)->state, MV_NONE);
+	assert_int_equal(verdict_of(&r, "2199210080", ST_PRI), VD_PASS);
+	assert_int_equal(verdict_of(&r, "2199210081", ST_PRI), VD_PASS);
+	assert_int_equal(verdict_of(&r, "2199210082", ST_PRI), VD_FAIL);
+	ind_sets_free(defs);
+}
+
 /* Who takes part in 优质均衡: a 教学点 with 40 (or 49) pupils does not (MV_NONE, VD_NONE) while
  * one with 60 (or exactly 50) does; a special school (511) does not; kindergartens do not. The
  * excluded schools add nothing to the county's sums or CV, but still count for the targets. */
@@ -1806,6 +1837,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_school_indicators, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stage_split, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verdicts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_verdict_not_concerned, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exclusions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_county_aggregates, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cv_limit_boundary, setup, teardown),

@@ -1,5 +1,5 @@
 /* test_limits.c — request parsing refuses what is too big, too many or malformed, and accepts the
- * rest. */
+ * rest; so does reading a whole file. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "cgi/http.h"
+#include "core/fileread.h"
 
 struct membody {
 	const char *p;
@@ -206,13 +208,58 @@ static void test_path_query_cookies(void **state)
 	arena_free(&a);
 }
 
+/* Write `n` bytes of 'x' to path. */
+static void write_file(const char *path, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	for (size_t i = 0; i < n; i++)
+		fputc('x', f);
+	fclose(f);
+}
+
+/* A whole file of up to `max` bytes is read (also across the buffer's growth), NUL-terminated;
+ * one byte more, a missing file or a directory is refused with a message naming it. */
+static void test_file_read(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/tb-fileread-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[64], err[256];
+	snprintf(path, sizeof(path), "%s/f", dir);
+	static const size_t sizes[] = {0, 1, 65535, 65536, 65537, 200000};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		write_file(path, sizes[i]);
+		size_t len = 7;
+		char *buf = file_read(path, 200000, &len, err, sizeof(err));
+		if (!buf)
+			fail_msg("%zu bytes: %s", sizes[i], err);
+		assert_int_equal(len, sizes[i]);
+		assert_int_equal(buf[len], '\0');
+		assert_true(len == 0 || (buf[0] == 'x' && buf[len - 1] == 'x'));
+		free(buf);
+	}
+	write_file(path, 200001);
+	size_t len;
+	assert_null(file_read(path, 200000, &len, err, sizeof(err)));
+	assert_non_null(strstr(err, "larger than 200000 bytes"));
+	assert_non_null(strstr(err, path));
+	write_file(path, 11);
+	assert_null(file_read(path, 10, &len, err, sizeof(err)));
+	assert_null(file_read("/nonexistent/tb-file", 10, &len, err, sizeof(err)));
+	assert_non_null(strstr(err, "cannot open /nonexistent/tb-file"));
+	assert_null(file_read(dir, 10, &len, err, sizeof(err)));
+	assert_non_null(strstr(err, dir));
+	remove(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_accepts_normal),
-	    cmocka_unit_test(test_body_too_large),
-	    cmocka_unit_test(test_fields),
-	    cmocka_unit_test(test_path_query_cookies),
+	    cmocka_unit_test(test_accepts_normal), cmocka_unit_test(test_body_too_large),
+	    cmocka_unit_test(test_fields),         cmocka_unit_test(test_path_query_cookies),
+	    cmocka_unit_test(test_file_read),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

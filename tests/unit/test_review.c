@@ -813,8 +813,13 @@ static void test_scope(void **state)
 	assert_true(notfound);
 	assert_same(s0, snap(f));
 	assert_int_equal(state_of(f, "basic"), WS_SUBMITTED);
-	/* the admin reaches every school of the city */
+	/* the admin reaches every school of the city; the decision is the city's (level 2) */
 	decide_ok(f, "basic", &f->admin, WA_APPROVE, v, NULL, NULL, 0, 1, NOW, WS_APPROVED);
+	assert_int_equal(count(f,
+	                       "SELECT level FROM review WHERE user_id ="
+	                       " (SELECT id FROM user WHERE login = 'admin')",
+	                       NULL),
+	                 2);
 }
 
 /* Reopen: the city reviewer cannot, nor anyone without a reason; the county reviewer can
