@@ -95,7 +95,6 @@ function response(status, headers, body)
     version = version + 1
     flip = 1 - flip
   else
-    bad = bad + 1
     io.stderr:write("save answered " .. status .. "\\n")
   end
 end
