@@ -8,6 +8,7 @@
 #include "dvs.h"
 #include "log.h"
 #include "orgunit.h"
+#include "outbox.h"
 #include "period.h"
 #include "validate.h"
 
@@ -80,7 +81,7 @@ static long long review_insert(struct db *db, long long sub_id, const struct rev
 
 /* Record a final approval for upstream delivery, with the payload as approved. */
 static bool review_outbox(struct db *db, struct arena *a, const struct entry *e, int i,
-                          long long now)
+                          long long now, const char *actor)
 {
 	const struct entry_sub *sub = &e->subs[i];
 	char *payload = dvs_payload(a, e, i, now);
@@ -101,7 +102,8 @@ static bool review_outbox(struct db *db, struct arena *a, const struct entry *e,
 	sqlite3_bind_int64(st, 5, now);
 	int rc = sqlite3_step(st);
 	db_done(st);
-	return rc == SQLITE_DONE;
+	/* an older version not yet delivered must never reach the platform after this one */
+	return rc == SQLITE_DONE && outbox_supersede(db, sub->id, actor) >= 0;
 }
 
 /* Check the reason and the comments; false with a message. */
@@ -211,7 +213,7 @@ enum wf_state review_decide(struct db *db, struct arena *a, const struct form_se
 	int level =
 	    mv.role & (WR_CITY | WR_ADMIN) ? 2 : 1; /* who decided: the city or the county */
 	if (!review_insert(db, sub->id, d, level, reason, comments, ncomments) ||
-	    (to == WS_APPROVED && !review_outbox(db, a, &e, i, d->now)))
+	    (to == WS_APPROVED && !review_outbox(db, a, &e, i, d->now, d->actor->login)))
 		goto dberr;
 	if (!db_commit(db)) {
 		snprintf(err, errlen, "系统暂时繁忙，操作没有执行，请稍后再试。");

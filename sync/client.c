@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/fileread.h"
+#include "core/outbox.h" /* outbox_utf8_copy */
 #include "sync/sync.h"
 
 #define SYNC_LINE_MAX 198 /* the system libinih's line limit (INI_MAX_LINE 200) less CR LF */
@@ -38,21 +40,53 @@ static bool sync_int(const char *v, long lo, long hi, int *out)
 	return true;
 }
 
-/* Read the token from a file: its first line, without the line end. */
+/* Read the token from a file: its first line, without the spaces, tabs and line end
+ * around it. A line longer than the token may be, an empty one or one with control
+ * characters is an error naming the file (never the token). */
 static bool sync_token_file(struct sync_parse *p, const char *v)
 {
 	char path[CONFIG_PATH_MAX];
+	char line[SYNC_TOKEN_MAX + 256]; /* room for blanks around a token of the longest */
 	if (!sync_path(p, path, v))
 		return false;
 	FILE *f = fopen(path, "r");
-	if (!f || !fgets(p->c->token, sizeof(p->c->token), f)) {
+	if (!f || !fgets(line, sizeof(line), f)) {
+		bool empty = f && !ferror(f);
 		if (f)
 			fclose(f);
-		snprintf(p->err, sizeof(p->err), "cannot read the token file %.400s", path);
+		snprintf(p->err, sizeof(p->err),
+		         empty ? "the token file %.400s is empty"
+		               : "cannot read the token file %.400s",
+		         path);
 		return false;
 	}
+	size_t n = strlen(line);
+	/* fgets stops at a full buffer too: then the line goes on (unless the file ends) */
+	bool whole = n > 0 && line[n - 1] == '\n';
+	if (!whole) {
+		int next = fgetc(f);
+		whole = next == EOF || next == '\n';
+	}
 	fclose(f);
-	p->c->token[strcspn(p->c->token, "\r\n")] = '\0';
+	char *t = line + strspn(line, " \t");
+	n = strlen(t);
+	while (n > 0 && strchr(" \t\r\n", t[n - 1]))
+		t[--n] = '\0';
+	const char *why = NULL;
+	if (!whole || n >= sizeof(p->c->token))
+		why = "is longer than 4095 characters (or its line is cut)";
+	else if (n == 0)
+		why = "is empty";
+	for (size_t i = 0; !why && i < n; i++)
+		if ((unsigned char)t[i] < 0x20 || t[i] == 0x7f)
+			why = "holds control characters";
+	if (!why)
+		memcpy(p->c->token, t, n + 1);
+	sodium_memzero(line, sizeof(line));
+	if (why) {
+		snprintf(p->err, sizeof(p->err), "the token in %.400s %s", path, why);
+		return false;
+	}
 	return true;
 }
 
@@ -140,28 +174,6 @@ static int sync_handler(void *user, const char *section, const char *name, const
 	return 1;
 }
 
-/* Read a configuration file (at most 64 KiB) into malloc'd text; NULL with a message. */
-static char *sync_read_config(const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	char *text = malloc(65537);
-	size_t n = text ? fread(text, 1, 65536, f) : 0;
-	bool too_big = text && !feof(f);
-	fclose(f);
-	if (!text || too_big) {
-		snprintf(err, errlen, "%s: %s", path,
-		         text ? "larger than 64 KiB" : "out of memory");
-		free(text);
-		return NULL;
-	}
-	text[n] = '\0';
-	return text;
-}
-
 /* The number of line ends in text before position `at`. */
 static size_t sync_count_lines(const char *text, const char *at)
 {
@@ -189,7 +201,8 @@ bool sync_config_load(struct sync_config *c, const char *path, char *err, size_t
 	const char *slash = strrchr(path, '/');
 	if (slash)
 		snprintf(p.dir, sizeof(p.dir), "%.*s", (int)(slash - path), path);
-	char *text = sync_read_config(path, err, errlen);
+	size_t size;
+	char *text = file_read(path, 64 * 1024, &size, err, errlen);
 	if (!text)
 		return false;
 	/* the INI reader takes lines of SYNC_LINE_MAX characters at most; a longer
@@ -236,6 +249,14 @@ bool sync_config_load(struct sync_config *c, const char *path, char *err, size_t
 		snprintf(err, errlen, "%s: [sync] base_url is missing", path);
 		return false;
 	}
+	for (const char *t = c->token; *t; t++)
+		if ((unsigned char)*t < 0x20 || *t == 0x7f) {
+			/* a line end in a header would start another header */
+			sodium_memzero(c->token, sizeof(c->token));
+			snprintf(err, errlen, "%s: [sync] the token holds control characters",
+			         path);
+			return false;
+		}
 	if (c->lease_s <= c->timeout_s + c->connect_timeout_s) {
 		snprintf(err, errlen,
 		         "%s: [sync] lease must be longer than connect_timeout + timeout", path);
@@ -285,7 +306,6 @@ bool sync_client_init(struct sync_client *c, const struct sync_config *cfg, char
 		return false;
 	}
 	snprintf(c->url, sizeof(c->url), "%s/api/dataValueSets", cfg->base_url);
-	bool https = strncmp(cfg->base_url, "https://", 8) == 0;
 	CURL *h = c->h;
 	CURLcode rc = CURLE_OK;
 #define SET(opt, val)                                                                              \
@@ -295,10 +315,10 @@ bool sync_client_init(struct sync_client *c, const struct sync_config *cfg, char
 	} while (0)
 	SET(CURLOPT_URL, c->url);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-	SET(CURLOPT_FOLLOWLOCATION, 1L);
-	SET(CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http");
-	SET(CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
-	SET(CURLOPT_MAXREDIRS, 3L);
+	/* never follow a redirect: replaying the POST with its token and key to wherever a
+	 * server (or a captive portal, or a hijacked name) points is not ours to decide; a
+	 * 3xx is an answer, retried later and shown with its Location (docs/upstream.md) */
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	if (cfg->ca_bundle[0])
@@ -329,6 +349,40 @@ bool sync_client_init(struct sync_client *c, const struct sync_config *cfg, char
 	return true;
 }
 
+/* Append one header line; false (the list unchanged) when libcurl has no memory. */
+static bool sync_header(struct curl_slist **list, const char *line)
+{
+	struct curl_slist *n = curl_slist_append(*list, line);
+	if (!n)
+		return false;
+	*list = n;
+	return true;
+}
+
+/* Wipe the header lines (one holds the token) and free the list. */
+static void sync_headers_free(struct curl_slist *list)
+{
+	for (struct curl_slist *l = list; l; l = l->next)
+		sodium_memzero(l->data, strlen(l->data));
+	curl_slist_free_all(list);
+}
+
+/* The answer's body as valid UTF-8 in c->clean (invalid bytes as U+FFFD); false
+ * without memory. */
+static bool sync_clean_body(struct sync_client *c)
+{
+	size_t need = 3 * c->body.len + 1; /* each invalid byte may become 3 */
+	if (need > c->clean_cap) {
+		char *p = realloc(c->clean, need);
+		if (!p)
+			return false;
+		c->clean = p;
+		c->clean_cap = need;
+	}
+	outbox_utf8_copy(c->clean, c->clean_cap, c->body.data, c->body.len);
+	return true;
+}
+
 /* One POST. */
 void sync_client_send(struct sync_client *c, const char *idem_key, const char *payload,
                       struct sync_answer *ans)
@@ -336,37 +390,59 @@ void sync_client_send(struct sync_client *c, const char *idem_key, const char *p
 	memset(ans, 0, sizeof(*ans));
 	buf_reset(&c->body);
 	c->retry_after[0] = '\0';
+	c->location[0] = '\0';
 	c->errbuf[0] = '\0';
 	c->truncated = false;
 	struct curl_slist *hdr = NULL;
 	char line[SYNC_TOKEN_MAX + 64];
-	hdr = curl_slist_append(hdr, "Content-Type: application/json");
-	hdr = curl_slist_append(hdr, "Accept: application/json");
-	hdr = curl_slist_append(hdr, "Expect:");
-	snprintf(line, sizeof(line), "Idempotency-Key: %s", idem_key);
-	hdr = curl_slist_append(hdr, line);
-	if (c->cfg->token[0]) {
-		snprintf(line, sizeof(line), "Authorization: Bearer %s", c->cfg->token);
-		hdr = curl_slist_append(hdr, line);
+	/* every line is needed: never send without the key or the token */
+	bool ok = sync_header(&hdr, "Content-Type: application/json") &&
+	          sync_header(&hdr, "Accept: application/json") && sync_header(&hdr, "Expect:");
+	int n = snprintf(line, sizeof(line), "Idempotency-Key: %s", idem_key);
+	ok = ok && n > 0 && (size_t)n < sizeof(line) && sync_header(&hdr, line);
+	if (ok && c->cfg->token[0]) {
+		n = snprintf(line, sizeof(line), "Authorization: Bearer %s", c->cfg->token);
+		ok = n > 0 && (size_t)n < sizeof(line) && sync_header(&hdr, line);
 	}
-	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, payload);
-	curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(payload));
-	CURLcode rc = curl_easy_perform(c->h);
+	sodium_memzero(line, sizeof(line)); /* the token */
+	CURLcode rc = CURLE_OUT_OF_MEMORY;
+	if (ok)
+		rc = curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hdr);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, payload);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE_LARGE,
+		                      (curl_off_t)strlen(payload));
+	if (rc != CURLE_OK) {
+		curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
+		sync_headers_free(hdr);
+		ans->transport_error = true;
+		ans->transport_message = "the request could not be built (out of memory): not sent";
+		return;
+	}
+	rc = curl_easy_perform(c->h);
 	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(hdr);
-	memset(line, 0, sizeof(line)); /* the token */
+	sync_headers_free(hdr);
 	if (rc != CURLE_OK) {
 		ans->transport_error = true;
 		ans->transport_message = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
-		ans->permanent = rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_TOO_MANY_REDIRECTS;
+		ans->permanent = rc == CURLE_UNSUPPORTED_PROTOCOL;
 		return;
 	}
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &ans->status);
-	buf_putc(&c->body, '\0');
-	c->body.len--;
-	ans->body = c->body.data;
-	ans->body_len = c->body.len;
+	char *loc = NULL;
+	if (ans->status >= 300 && ans->status <= 399 &&
+	    curl_easy_getinfo(c->h, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc) {
+		snprintf(c->location, sizeof(c->location), "%s", loc);
+		ans->location = c->location;
+	}
+	ans->truncated = c->truncated;
+	if (sync_clean_body(c)) {
+		ans->body = c->clean;
+		ans->body_len = strlen(c->clean);
+	} else {
+		ans->truncated = true; /* unreadable: a 2xx is retried */
+	}
 	ans->retry_after = c->retry_after[0] ? c->retry_after : NULL;
 }
 
@@ -377,4 +453,7 @@ void sync_client_free(struct sync_client *c)
 		curl_easy_cleanup(c->h);
 	c->h = NULL;
 	buf_free(&c->body);
+	free(c->clean);
+	c->clean = NULL;
+	c->clean_cap = 0;
 }

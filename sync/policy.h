@@ -7,11 +7,18 @@
 
 #define SYNC_RETRY_AFTER_MAX 86400 /* the longest Retry-After honoured, seconds */
 
-/* What one attempt came to. */
+/* What one attempt came to (docs/upstream.md has the table). */
 enum sync_outcome {
-	SO_DELIVERED, /* 2xx with an import summary of status SUCCESS, OK or WARNING */
-	SO_RETRY,     /* no answer, 408, 429, 5xx, or a 2xx without a readable summary */
-	SO_FAILED,    /* another 4xx, a refused redirect, or an ERROR summary */
+	SO_DELIVERED, /* 2xx with an import summary of status SUCCESS or OK */
+	SO_WARNING,   /* delivered, but the summary says WARNING: some values were ignored
+	                 (the message names them) */
+	SO_RETRY,     /* no answer, a redirect (never followed), 408, 429, 5xx, a 409 or 425
+	                 that is not an import summary, or a 2xx without a readable (or with a
+	                 truncated) summary */
+	SO_PAUSE,     /* 401, 403, 404, 407: the endpoint, the token or the proxy is wrong, not
+	                 the submission; stop the pass and try again later */
+	SO_FAILED,    /* another 4xx (a 409 with an import summary: a data conflict), or an
+	                 ERROR summary */
 };
 
 /* The answer of one attempt, as the client saw it. */
@@ -23,13 +30,16 @@ struct sync_answer {
 	long status;      /* HTTP status, 0 without an answer */
 	const char *body; /* the reply body (NUL-terminated), or NULL */
 	size_t body_len;
+	bool truncated;          /* the body was longer than the client keeps: cut */
 	const char *retry_after; /* the Retry-After header, or NULL */
+	const char *location;    /* where a 3xx answer points, or NULL */
 };
 
-/* Classify an answer; *message gets a one-line English summary for the
- * admin page (in the caller's buffer of msglen bytes): the transport error,
- * the summary's conflicts ("pri_students: value out of range; ..."), or the
- * status and the start of the body. */
+/* Classify an answer; *message gets a one-line English summary of valid UTF-8
+ * for the admin page (in the caller's buffer of msglen bytes, cut at a
+ * character boundary, invalid bytes of the body shown as U+FFFD): the
+ * transport error, the summary's conflicts ("pri_students: value out of range;
+ * ..."), or the status and the start of the body. */
 enum sync_outcome sync_classify(const struct sync_answer *ans, char *message, size_t msglen);
 
 /* Seconds a Retry-After header asks to wait at `now`: delta-seconds ("120") or

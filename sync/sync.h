@@ -26,8 +26,12 @@ struct sync_config {
 };
 
 /* Defaults, then the file's [sync] section (a token_file key reads the token
- * from that file). Unknown keys are errors; paths are relative to the file.
- * False with an English message naming file and line. */
+ * from the first line of that file, without the spaces, tabs and line end
+ * around it; a line too long for SYNC_TOKEN_MAX is an error naming the file).
+ * A token with control characters is refused. Unknown keys are errors; paths
+ * are relative to the file. Uses libcurl's URL parser: curl_global_init must
+ * have run. False with an English message naming file and line (never the
+ * token). */
 bool sync_config_load(struct sync_config *c, const char *path, char *err, size_t errlen);
 
 /* One reusable libcurl handle and what an answer left behind. */
@@ -36,18 +40,25 @@ struct sync_client {
 	const struct sync_config *cfg;
 	char url[CONFIG_PATH_MAX + 32];
 	char errbuf[CURL_ERROR_SIZE];
-	struct buf body;
+	struct buf body; /* the answer as received (up to SYNC_REPLY_MAX bytes) */
+	char *clean;     /* the answer as valid UTF-8 (what the caller sees) */
+	size_t clean_cap;
 	char retry_after[128];
+	char location[1024]; /* the Location of a 3xx answer */
 	bool truncated;
 };
 
 /* Set the handle up: TLS verification on, timeouts, proxy, client certificate,
- * keep-alive, redirects only to the base URL's scheme. False with a message. */
+ * keep-alive, redirects never followed (a 3xx is an answer: see policy.h).
+ * False with a message. */
 bool sync_client_init(struct sync_client *c, const struct sync_config *cfg, char *err,
                       size_t errlen);
 
-/* POST one payload to {base}/api/dataValueSets with its Idempotency-Key; the
- * answer is in *ans (its strings live in the client until the next send). */
+/* POST one payload to {base}/api/dataValueSets with its Idempotency-Key (and
+ * the bearer token when configured); the answer is in *ans (its strings live
+ * in the client until the next send; the body is valid UTF-8, invalid bytes
+ * replaced by U+FFFD). When the request cannot be built (out of memory for
+ * its headers) nothing is sent: a transport error, to be retried. */
 void sync_client_send(struct sync_client *c, const char *idem_key, const char *payload,
                       struct sync_answer *ans);
 

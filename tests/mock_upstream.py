@@ -19,6 +19,12 @@ Fault injection, for tests (POST /_control with a JSON object, answered 200):
   {"store_close": N}                              import the next N, then close without answering
   {"reject": N, "conflicts": [...]}               answer the next N with 400 and these conflicts
   {"error_summary": N}                            answer the next N with 200 and status ERROR
+  {"warning": N, "conflicts": [...]}              import the next N, answer 200 with status
+                                                  WARNING and these conflicts (values ignored)
+  {"answer": N, "answer_status": 401,             answer the next N with exactly this, importing
+   "answer_body": TEXT | "answer_hex": HEX,       nothing: any status (401, 403, 407, 409, 302,
+   "answer_headers": {"Location": URL}}           ...), any bytes (a GBK page: answer_hex), any
+                                                  headers; without a body: an empty one
   {"reset": true}                                 forget the faults (not the data)
 Inspection: GET /_received → {"count": n, "sets": {key: body}}; GET /_stats → request counts.
 Only for loopback use; Python standard library only.
@@ -36,6 +42,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_BODY = 16 * 1024 * 1024
+FAULTS = ("answer", "fail", "close", "store_close", "reject", "error_summary", "warning")
+FAULT_ARGS = ("status", "retry_after", "conflicts", "delay", "answer_status", "answer_body",
+              "answer_hex", "answer_headers")
 
 
 class Platform:
@@ -59,15 +68,16 @@ class Platform:
     def take_fault(self):
         """The fault that applies to this request (decrementing its count), or None."""
         with self.lock:
-            for name in ("fail", "close", "store_close", "reject", "error_summary"):
+            for name in FAULTS:
                 if self.faults.get(name, 0) > 0:
                     self.faults[name] -= 1
                     self.stats["faults"] += 1
                     return name
         return None
 
-    def import_set(self, key, body):
-        """Import a body under a key: (status, reply dict)."""
+    def import_set(self, key, body, warnings=None):
+        """Import a body under a key: (status, reply dict). With `warnings` (conflicts) the
+        values they name count as ignored and the reply says WARNING."""
         sha = hashlib.sha256(body).hexdigest()
         with self.lock:
             if key in self.sets:
@@ -95,6 +105,11 @@ class Platform:
                      "importCount": {"imported": len(values), "updated": 0, "ignored": 0,
                                      "deleted": 0},
                      "conflicts": [], "dataSetComplete": doc["completeDate"]}
+            if warnings:
+                n = min(len(warnings), len(values))
+                reply.update(status="WARNING", description="Import process completed with"
+                             " conflicts", conflicts=list(warnings))
+                reply["importCount"].update(imported=len(values) - n, ignored=n)
             self.sets[key] = (sha, body.decode("utf-8"), reply)
             self.stats["imported"] += 1
             if self.store:
@@ -120,11 +135,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         """Quiet: the tests read /_stats instead."""
 
-    def reply(self, status, obj, headers=None):
-        """Send a JSON answer."""
-        data = json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    def reply(self, status, obj, headers=None, raw=None):
+        """Send a JSON answer (or the bytes `raw` as they are)."""
+        data = raw if raw is not None else json.dumps(obj, ensure_ascii=False).encode("utf-8")
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", "application/json; charset=utf-8" if raw is None
+                         else "text/html")
         self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
@@ -164,10 +180,10 @@ class Handler(BaseHTTPRequestHandler):
             with p.lock:
                 if ctl.get("reset"):
                     p.faults = {}
-                for k in ("fail", "close", "store_close", "reject", "error_summary"):
+                for k in FAULTS:
                     if k in ctl:
                         p.faults[k] = int(ctl[k])
-                for k in ("status", "retry_after", "conflicts", "delay"):
+                for k in FAULT_ARGS:
                     if k in ctl:
                         p.faults[k] = ctl[k]
             self.reply(200, {"ok": True})
@@ -189,6 +205,14 @@ class Handler(BaseHTTPRequestHandler):
                              "conflicts": []})
             return
         fault = p.take_fault()
+        if fault == "answer":
+            f = p.faults
+            if f.get("answer_hex") is not None:
+                raw = bytes.fromhex(f["answer_hex"])
+            else:
+                raw = str(f.get("answer_body") or "").encode("utf-8")
+            self.reply(int(f.get("answer_status", 200)), None, f.get("answer_headers"), raw)
+            return
         if fault == "fail":
             status = int(p.faults.get("status", 503))
             ra = p.faults.get("retry_after")
@@ -208,7 +232,8 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, {"status": "ERROR", "description": "data set locked",
                              "conflicts": [{"object": key, "value": "period is locked"}]})
             return
-        status, reply = p.import_set(key, body)
+        status, reply = p.import_set(key, body, p.faults.get("conflicts") or [
+            {"object": "books", "value": "value ignored"}] if fault == "warning" else None)
         if fault == "store_close":
             self.close_connection = True
             self.connection.close()

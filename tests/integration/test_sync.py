@@ -25,10 +25,18 @@ a connection closed after the platform stored the data (the retry is a replay, n
 duplicate); SIGKILL in a loop while 200 rows are delivered (afterwards exactly 200 distinct sets,
 each key's body the same); two processes started at once (no row sent twice); 400 with
 conflicts and an ERROR summary go to failed with the conflicts in the message; a wrong token
-gives 401 → failed; max_attempts reached → dead; --daemon stops on SIGTERM after the request
-in flight (exit 0); bad configurations are refused with an English message and exit 1; TLS with
-a self-signed certificate fails unless that CA is configured (and the name is checked); the
-token never appears in the logs or the database.  Clean exits of tianbao-sync (built with
+(401), 403, 404 (a wrong base_url) and 407 pause the pass after one request, the rows pending
+and nothing failed, logged once, resumed by itself; 409/425 without an import summary are
+retried, DHIS2's 409 with one fails; a redirect is not followed; a WARNING summary is delivered
+with the ignored values kept; a 2xx longer than 1 MiB is retried; GBK bytes are stored as
+UTF-8 with U+FFFD; an older version of a submission is superseded and never sent after a newer
+one (nor beside one in flight); max_attempts reached → dead; --daemon stops on SIGTERM after the
+request in flight (exit 0); bad configurations (a token_file line too long, --once with
+--daemon) are refused with an English message; TLS with a self-signed certificate fails unless
+that CA is configured (and the name is checked); the token never appears in the logs or the
+database.  T10Page runs tianbao-sync against the stack's own database and reads the admin's
+page 上报省平台 (/sync): a Chinese label per outcome, no "送达" on undelivered rows, each HTTP
+status once, the pause banner, superseded rows and the refused retry of an old version.  Clean exits of tianbao-sync (built with
 sanitizers under `make check`) must not print a sanitizer report.  Run by `make check`, or:
   cd build && TIANBAO_SRCDIR=.. TIANBAO_BUILDDIR=. python3 ../tests/integration/test_sync.py
 """
@@ -192,9 +200,12 @@ class Mock:
         self.proc = None
         self.n = 0
 
+    serial = 0   # a name for each start of any mock of the test (two may share a directory)
+
     def start(self):
         self.n += 1
-        pf = os.path.join(self.dir, "mock-%d.port" % self.n)
+        Mock.serial += 1
+        pf = os.path.join(self.dir, "mock-%d.port" % Mock.serial)
         cmd = [sys.executable, MOCK, "--port", str(self.port), "--port-file", pf]
         if self.token:
             cmd += ["--token", self.token]
@@ -202,7 +213,7 @@ class Mock:
             cmd += ["--store", self.store]
         if self.tls:
             cmd += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
-        self.log = open(os.path.join(self.dir, "mock-%d.log" % self.n), "wb")
+        self.log = open(os.path.join(self.dir, "mock-%d.log" % Mock.serial), "wb")
         for attempt in range(50):
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.log,
                                          stderr=subprocess.STDOUT)
@@ -788,33 +799,53 @@ class T06Refusals(SyncTest):
         self.assertEqual(m.received()["count"], 1)
 
     def test_token(self):
-        """The bearer token is sent (from token_file too); a wrong or missing token gives 401,
-        which fails the row; the token appears neither in the output nor in the database."""
+        """The bearer token is sent (from token_file too, with blanks around it); a wrong or
+        missing token gives 401, which is not the submission's fault: the pass stops after
+        that one request, the row stays pending (error recorded, attempt not counted, normal
+        backoff), the other rows are untouched, it is logged once and the run exits 1; the
+        token appears neither in the output nor in the database."""
         ids = self.keep_rows(3)
         m = self.mock()
         wrong = "wrong-" + TOKEN[::-1]
-        rc, out = self.once(self.sync_ini(m.base_url, token=wrong, batch_size=1))
-        self.assertEqual(rc, 0, out)
+        t0 = int(time.time())
+        rc, out = self.once(self.sync_ini(m.base_url, token=wrong))
+        self.assertEqual(rc, 1, out)
         self.assertNotIn(wrong, out)
-        st = self.states(ids)
-        self.assertEqual(sorted(st.values()), ["failed"] * 3)
-        for r in self.rows(ids).values():
-            self.assertEqual((r["last_status"], r["attempts"]), (401, 1))
-            self.assertIn("401", r["last_error"])
+        self.assertEqual(m.stats()["requests"], 1, "the pass went on after a 401")
+        self.assertEqual(out.count("delivery paused"), 1, out)
+        rows = self.rows(ids)
+        self.assertEqual(sorted(r["state"] for r in rows.values()), ["pending"] * 3)
+        tried = [r for r in rows.values() if r["last_status"] is not None]
+        self.assertEqual(len(tried), 1, rows)
+        r = tried[0]
+        self.assertEqual((r["last_status"], r["attempts"]), (401, 0))
+        self.assertIn("HTTP 401", r["last_error"])
+        self.assertIn("paused", r["last_error"])
+        self.assertIn("bad or missing bearer token", r["last_error"])
+        self.assertGreaterEqual(r["next_attempt_at"], t0 + 1, "no backoff after the 401")
+        for o in rows.values():
+            self.assertIsNone(o["lease_owner"], "a lease was kept after the pause")
+            if o is not r:
+                self.assertEqual((o["attempts"], o["last_error"]), (0, None))
+        self.assertEqual([a[1] for a in self.audit()], ["outbox.paused"])
         self.assertEqual(m.received()["count"], 0)
-        # no token at all
-        self.x("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = 0")
+        # no token at all: the same
+        self.x("UPDATE outbox SET next_attempt_at = 0")
         rc, out = self.once(self.sync_ini(m.base_url, token=None))
-        self.assertEqual(rc, 0, out)
-        self.assertEqual(sorted(self.states(ids).values()), ["failed"] * 3)
-        # the right one, read from a file relative to the sync configuration
-        self.x("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = 0")
+        self.assertEqual(rc, 1, out)
+        self.assertEqual(m.stats()["requests"], 2)
+        self.assertEqual(sorted(self.states(ids).values()), ["pending"] * 3)
+        # the right one, read from a file relative to the sync configuration (blanks and a
+        # CRLF around it are not part of it)
+        self.x("UPDATE outbox SET next_attempt_at = 0")
         os.mkdir(os.path.join(self.dir, "secret"))
         with open(os.path.join(self.dir, "secret", "token"), "w") as f:
-            f.write(TOKEN + "\n")
+            f.write("  " + TOKEN + " \t\r\n")
         rc, out = self.once(self.sync_ini(m.base_url, token=None, token_file="secret/token"))
         self.assertEqual(rc, 0, out)
         self.assertDelivered(ids, m)
+        for r in self.rows(ids).values():
+            self.assertEqual(r["attempts"], 1)
         # the token is nowhere in the database
         for suffix in ("", "-wal"):
             path = self.db + suffix
@@ -823,6 +854,19 @@ class T06Refusals(SyncTest):
                     data = f.read()
                 self.assertNotIn(TOKEN.encode(), data)
                 self.assertNotIn(wrong.encode(), data)
+
+    def test_token_file_too_long(self):
+        """A token_file whose line is longer than a token may be is refused with an English
+        message naming the file (it used to be cut silently at 4095 bytes)."""
+        with open(os.path.join(self.dir, "long-token"), "w") as f:
+            f.write("y" * 4096 + TOKEN + "\n")
+        rc, out = self.once(self.sync_ini("http://127.0.0.1:9", token=None,
+                                          token_file="long-token"))
+        self.assertEqual(rc, 1, out)
+        self.assertIn("long-token", out)
+        self.assertIn("longer", out)
+        self.assertNotIn("yyyyyyyy", out)
+        self.assertTrue(out.isascii(), out)
 
     def test_long_token(self):
         """A long bearer token (an OAuth JWT is easily 1000 characters; the configuration
@@ -928,6 +972,15 @@ class T06Refusals(SyncTest):
                                stderr=subprocess.STDOUT, timeout=30)
             self.assertEqual(p.returncode, 2)
             self.assertIn(b"usage", p.stdout)
+        for args in (["--once", "--daemon"], ["--daemon", "--once"]):
+            with self.subTest(" ".join(args)):
+                p = subprocess.run([SYNC_BIN, "-c", self.common, "-s", ok] + args,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+                self.assertEqual(p.returncode, 2, p.stdout)
+                self.assertIn(b"--once and --daemon exclude each other", p.stdout)
+                self.assertIn(b"usage", p.stdout)
+                self.assertTrue(p.stdout.isascii())
+                self.assertNotIn(b"delivering", p.stdout)
         # nothing was sent or changed
         self.assertEqual(self.audit(), [])
 
@@ -969,6 +1022,348 @@ class T07Tls(SyncTest):
         self.assertEqual(r["state"], "delivered", r)
         self.assertDelivered(ids, m)
         self.assertEqual(m.stats()["imported"], 1)
+
+
+# GBK bytes of an error page of a proxy: 服务器错误 (server error)
+GBK_PAGE = "<html><body>服务器错误</body></html>".encode("gbk")
+
+
+def valid_utf8(text_or_bytes):
+    """True when the value (as SQLite stores it) is valid UTF-8."""
+    b = text_or_bytes.encode("utf-8", "surrogateescape") if isinstance(text_or_bytes, str) \
+        else text_or_bytes
+    try:
+        b.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+class T08Answers(SyncTest):
+    """What each kind of answer comes to (docs/upstream.md's table), end to end."""
+
+    def blob(self, col, i):
+        """The bytes of a column of an outbox row as stored."""
+        return self.q("SELECT CAST(%s AS BLOB) FROM outbox WHERE id = ?" % col, (i,))[0][0]
+
+    def test_pause_on_endpoint_or_credentials(self):
+        """403, 404 (a wrong base_url) and 407 pause the pass like 401: one request, the row
+        pending with the error, nothing failed; exit 1."""
+        ids = self.keep_rows(3)
+        m = self.mock()
+        cases = [(403, self.sync_ini(m.base_url), {"answer": 1, "answer_status": 403,
+                                                   "answer_body": "Forbidden"}),
+                 (404, self.sync_ini(m.base_url + "/wrong/path"), None),
+                 (407, self.sync_ini(m.base_url), {"answer": 1, "answer_status": 407})]
+        n = 0
+        for status, ini, control in cases:
+            with self.subTest(status):
+                self.x("UPDATE outbox SET next_attempt_at = 0")
+                if control:
+                    m.control(**control)
+                rc, out = self.once(ini)
+                n += status != 404  # the mock counts requests to /api/dataValueSets only
+                self.assertEqual(rc, 1, out)
+                self.assertEqual(m.stats()["requests"], n)
+                self.assertEqual(out.count("HTTP %d" % status), 1, out)
+                self.assertEqual(out.count("delivery paused"), 1, out)
+                self.assertEqual(sorted(self.states(ids).values()), ["pending"] * 3)
+                last = max(self.rows(ids).values(), key=lambda r: r["next_attempt_at"])
+                self.assertEqual((last["last_status"], last["attempts"]), (status, 0))
+                self.assertIn("HTTP %d" % status, last["last_error"])
+        self.assertEqual(m.received()["count"], 0)
+        self.assertEqual({a[1] for a in self.audit()}, {"outbox.paused"})
+
+    def test_pause_logged_once_then_resumed(self):
+        """A daemon facing 401 for several passes logs the pause once, fails nothing (not
+        even with max_attempts 2), and resumes by itself once the platform takes the token;
+        its exit code is that of the last pass (0)."""
+        ids = self.keep_rows(3)
+        m = self.mock()
+        m.control(answer=1000, answer_status=401, answer_body="token expired")
+        p = self.daemon(self.sync_ini(m.base_url, max_attempts=2))
+        self.assertTrue(tblib.wait_for(lambda: m.stats()["requests"] >= 4, 30, 0.1),
+                        "too few passes: %r" % m.stats())
+        self.assertEqual(sorted(self.states(ids).values()), ["pending"] * 3)
+        for r in self.rows(ids).values():
+            self.assertEqual(r["attempts"], 0)
+        m.control(reset=True)
+        self.assertTrue(tblib.wait_for(lambda: self.all_in("delivered", ids), 30),
+                        "not delivered after the pause: %r" % self.rows(ids))
+        out = self.stop_daemon(p)
+        self.assertEqual(out.count("delivery paused"), 1, out)
+        self.assertEqual(out.count("delivery resumed"), 1, out)
+        self.assertDelivered(ids, m)
+
+    def test_409_in_progress_is_retried(self):
+        """409 (and 425) without an import summary: a request with the same key is still
+        being processed (the Idempotency-Key draft): retried with backoff, then delivered."""
+        ids = self.keep_rows(1)
+        m = self.mock()
+        m.control(answer=2, answer_status=409,
+                  answer_body='{"title": "request with this Idempotency-Key in progress"}')
+        rc, out = self.once(self.sync_ini(m.base_url))
+        self.assertEqual(rc, 0, out)
+        r = self.rows(ids)[ids[0]]
+        self.assertEqual((r["state"], r["attempts"], r["last_status"]), ("pending", 1, 409))
+        self.assertIn("still being processed", r["last_error"])
+        p = self.daemon(self.sync_ini(m.base_url))
+        self.assertTrue(tblib.wait_for(lambda: self.all_in("delivered", ids), 30),
+                        "not delivered: %r" % self.rows(ids))
+        self.stop_daemon(p)
+        self.assertEqual(self.assertDelivered(ids, m)[ids[0]]["attempts"], 3)
+        self.assertEqual([a[1] for a in self.audit()],
+                         ["outbox.retry", "outbox.retry", "outbox.delivered"])
+
+    def test_409_import_summary_is_a_conflict(self):
+        """DHIS2's 409 with an import summary (status ERROR, conflicts) is a data conflict:
+        failed at once, the conflicts in the message."""
+        ids = self.keep_rows(1)
+        m = self.mock()
+        body = {"httpStatus": "Conflict", "httpStatusCode": 409, "status": "ERROR",
+                "response": {"responseType": "ImportSummary", "status": "ERROR",
+                             "importCount": {"imported": 0, "ignored": 1},
+                             "conflicts": [{"object": "pri_students",
+                                            "value": "value out of range"}]}}
+        m.control(answer=1, answer_status=409, answer_body=json.dumps(body))
+        rc, out = self.once(self.sync_ini(m.base_url))
+        self.assertEqual(rc, 0, out)
+        r = self.rows(ids)[ids[0]]
+        self.assertEqual((r["state"], r["attempts"], r["last_status"]), ("failed", 1, 409))
+        self.assertIn("pri_students: value out of range", r["last_error"])
+
+    def test_redirect_is_not_followed(self):
+        """A 307 to another platform is not followed (nothing arrives there, the token is
+        not replayed): the row stays pending with the Location in the message."""
+        ids = self.keep_rows(1)
+        m, other = self.mock(), self.mock()
+        target = other.base_url + "/api/dataValueSets"
+        m.control(answer=1, answer_status=307, answer_headers={"Location": target})
+        rc, out = self.once(self.sync_ini(m.base_url))
+        self.assertEqual(rc, 0, out)
+        r = self.rows(ids)[ids[0]]
+        self.assertEqual((r["state"], r["attempts"], r["last_status"]), ("pending", 1, 307))
+        self.assertIn(target, r["last_error"])
+        self.assertIn("not followed", r["last_error"])
+        self.assertEqual(other.stats()["requests"], 0)
+        self.x("UPDATE outbox SET next_attempt_at = 0")
+        rc, out = self.once(self.sync_ini(m.base_url))
+        self.assertDelivered(ids, m)
+
+    def test_warning_summary_keeps_the_ignored_values(self):
+        """A WARNING import summary: delivered, and what the platform ignored is kept in
+        last_error (and the reply)."""
+        ids = self.keep_rows(2)
+        m = self.mock()
+        m.control(warning=1, conflicts=[{"object": "books", "value": "值超出范围，已忽略"}])
+        rc, out = self.once(self.sync_ini(m.base_url, batch_size=1))
+        self.assertEqual(rc, 0, out)
+        rows = self.rows(ids)
+        a, b = rows[ids[0]], rows[ids[1]]
+        self.assertEqual((a["state"], a["last_status"]), ("delivered", 200))
+        self.assertIn("WARNING", a["last_error"])
+        self.assertIn("books: 值超出范围，已忽略", a["last_error"])
+        self.assertEqual(json.loads(a["reply"])["status"], "WARNING")
+        self.assertIsNotNone(a["delivered_at"])
+        self.assertEqual((b["state"], b["last_error"]), ("delivered", None))
+        aud = self.audit("outbox.delivered")
+        self.assertIn("books", aud[0][3])
+
+    def test_truncated_2xx_is_retried(self):
+        """A 2xx answer longer than the 1 MiB kept is cut, so its summary cannot be trusted:
+        retried with a message saying so."""
+        ids = self.keep_rows(1)
+        m = self.mock()
+        big = json.dumps({"status": "SUCCESS", "conflicts": [], "padding": "x" * (1 << 20)})
+        m.control(answer=1, answer_status=200, answer_body=big)
+        rc, out = self.once(self.sync_ini(m.base_url))
+        self.assertEqual(rc, 0, out)
+        r = self.rows(ids)[ids[0]]
+        self.assertEqual((r["state"], r["attempts"], r["last_status"]), ("pending", 1, 200))
+        self.assertIn("1 MiB", r["last_error"])
+
+    def test_invalid_utf8_is_replaced(self):
+        """A GBK error page (502, then 400): last_error, the reply, the audit detail and the
+        log hold valid UTF-8, with U+FFFD where the bytes were."""
+        ids = self.keep_rows(1)
+        m = self.mock()
+        m.control(answer=1, answer_status=502, answer_hex=GBK_PAGE.hex())
+        rc, out = self.once(self.sync_ini(m.base_url))
+        self.assertEqual(rc, 0, out)
+        err = self.blob("last_error", ids[0])
+        self.assertTrue(valid_utf8(err), err)
+        self.assertIn("\ufffd", err.decode("utf-8"))
+        self.x("UPDATE outbox SET next_attempt_at = 0")
+        m.control(answer=1, answer_status=400, answer_hex=GBK_PAGE.hex())
+        rc, out = self.once(self.sync_ini(m.base_url))
+        r = self.rows(ids)[ids[0]]
+        self.assertEqual((r["state"], r["last_status"]), ("failed", 400))
+        for col in ("last_error", "reply"):
+            b = self.blob(col, ids[0])
+            self.assertTrue(valid_utf8(b), "%s: %r" % (col, b))
+            self.assertIn("\ufffd", b.decode("utf-8"))
+        for (d,) in self.q("SELECT CAST(detail AS BLOB) FROM audit WHERE action LIKE 'outbox.%'"):
+            self.assertTrue(valid_utf8(d), d)
+
+
+class T09Versions(SyncTest):
+    """An older version of a submission never reaches the platform after a newer one."""
+
+    def newer(self, row_id, version_add=100, state="pending", due=0):
+        """Add a newer version of the submission of an outbox row (its payload, another
+        key); the new row's id."""
+        r = self.rows([row_id])[row_id]
+        v = r["version"] + version_add
+        key = re.sub(r"-v\d+$", "-v%d" % v, r["idem_key"])
+        now = int(time.time())
+        self.x("INSERT INTO outbox(submission_id, version, idem_key, payload, state,"
+               " next_attempt_at, created_at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+               (r["submission_id"], v, key, r["payload"], state, due, now,
+                now if state == "delivered" else None))
+        return self.q("SELECT id FROM outbox WHERE idem_key = ?", (key,))[0][0]
+
+    def test_newer_version_supersedes(self):
+        """v1 waiting in backoff, v1 failed behind a delivered v2, v1 in flight at another
+        run: each v1 is superseded (with an audit row), never sent after its v2; a v2 waits
+        while its v1 is leased (in flight)."""
+        ids = self.keep_rows(3)
+        a1, b1, c1 = ids
+        now = int(time.time())
+        self.x("UPDATE outbox SET next_attempt_at = ?, attempts = 2, last_status = 503"
+               " WHERE id = ?", (now + 3600, a1))
+        a2 = self.newer(a1)
+        self.x("UPDATE outbox SET state = 'failed', last_status = 422 WHERE id = ?", (b1,))
+        b2 = self.newer(b1, state="delivered")
+        self.x("UPDATE outbox SET lease_owner = 'ghost:1:0', lease_until = ? WHERE id = ?",
+               (now + 600, c1))
+        c2 = self.newer(c1)
+        m = self.mock()
+        rc, out = self.once(self.sync_ini(m.base_url))
+        self.assertEqual(rc, 0, out)
+        st = self.states([a1, a2, b1, b2, c1, c2])
+        self.assertEqual(st, {a1: "superseded", a2: "delivered", b1: "superseded",
+                              b2: "delivered", c1: "superseded", c2: "pending"})
+        rows = self.rows([a1, a2, b1, c1, c2])
+        got = m.received()["sets"]
+        self.assertEqual(set(got), {rows[a2]["idem_key"]})
+        aud = {a[2]: a for a in self.audit("outbox.superseded")}
+        self.assertEqual(set(aud), {"outbox:%d" % i for i in (a1, b1, c1)})
+        self.assertIn("superseded by version %d" % rows[a2]["version"], aud["outbox:%d" % a1][3])
+        # the ghost's lease ends (or it gives it back): c2 goes now
+        self.x("UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE id = ?", (c1,))
+        rc, out = self.once(self.sync_ini(m.base_url))
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(self.states([c1, c2]), {c1: "superseded", c2: "delivered"})
+        self.assertNotIn(rows[c1]["idem_key"], m.received()["sets"])
+        self.assertEqual(m.stats()["requests"], 2)
+
+
+class T10Page(SyncTest):
+    """The admin's page 上报省平台 (/sync) on the stack's own database, after real runs of
+    tianbao-sync against the mock: a label per outcome, each message once, no "送达" on an
+    undelivered row, the pause shown, old versions refused."""
+
+    def test_sync_page(self):
+        common = os.path.join(self.dir, "stack.ini")
+        with open(common, "w") as f:
+            f.write("[tianbao]\ndatabase = %s\n" % STACK.path("tianbao.db"))
+        ids = [r[0] for r in STACK.query("SELECT id FROM outbox WHERE state = 'pending'"
+                                         " ORDER BY id LIMIT 7")]
+        self.assertEqual(len(ids), 7)
+        warned, refused, gbk, paused, waiting, old, old_failed = ids
+        STACK.execute("UPDATE outbox SET next_attempt_at = 4000000000")
+        m = self.mock()
+
+        def run(i, token=TOKEN, **control):
+            STACK.execute("UPDATE outbox SET next_attempt_at = 0 WHERE id = ?", (i,))
+            if control:
+                m.control(**control)
+            rc, out = self.once(self.sync_ini(m.base_url, token=token), common=common)
+            STACK.execute("UPDATE outbox SET next_attempt_at = 4000000000 WHERE id = ?"
+                          " AND state = 'pending'", (i,))
+            return rc, out
+
+        run(warned, warning=1, conflicts=[{"object": "books", "value": "值被忽略"}])
+        run(refused, answer=1, answer_status=422, answer_body=json.dumps(
+            {"status": "ERROR", "description": "rejected",
+             "conflicts": [{"object": "dataSet", "value": "unknown data set"}]}))
+        run(gbk, answer=1, answer_status=502, answer_hex=GBK_PAGE.hex())
+        rc, out = run(paused, token="wrong-token")
+        self.assertEqual(rc, 1, out)
+        # two newer versions queued by SQL: `old` pending, `old_failed` failed behind them
+        now = int(time.time())
+        for i in (old, old_failed):
+            sub, version, key, payload = STACK.query(
+                "SELECT submission_id, version, idem_key, payload FROM outbox WHERE id = ?",
+                (i,))[0]
+            STACK.execute("INSERT INTO outbox(submission_id, version, idem_key, payload,"
+                          " next_attempt_at, created_at) VALUES (?, ?, ?, ?, 4000000000, ?)",
+                          (sub, version + 100, key + "00", payload, now))
+        STACK.execute("UPDATE outbox SET state = 'failed', last_status = 400,"
+                      " last_error = 'HTTP 400: old' WHERE id = ?", (old_failed,))
+        web = Web(STACK)
+        web.login("admin")
+        status, _, page = web.request("GET", "/sync")
+        self.assertEqual(status, 200)
+
+        def row(i):
+            mt = re.search(r'<tr class="ob-[a-z]+" id="ob-%d">(.*?)</tr>' % i, page, re.S)
+            self.assertIsNotNone(mt, "row %d not on the page" % i)
+            return mt.group(1)
+
+        r = row(warned)
+        self.assertIn("已送达，但省平台忽略了部分数值", r)
+        self.assertIn("books: 值被忽略", r)
+        self.assertIn("<br>送达 ", r)
+        r = row(refused)
+        self.assertIn("省平台拒收", r)
+        self.assertIn("dataSet: unknown data set", r)
+        self.assertEqual(r.count("HTTP 422"), 1, r)
+        self.assertIn("重新发送", r)
+        r = row(gbk)
+        self.assertIn("省平台暂时不可用，将自动重试", r)
+        self.assertIn("\ufffd", r)
+        self.assertEqual(r.count("HTTP 502"), 1, r)
+        r = row(paused)
+        self.assertIn("拒绝了凭据", r)
+        self.assertIn("HTTP 401", r)
+        r = row(waiting)
+        self.assertIn("尚未发送", r)
+        self.assertIn("下次尝试", r)
+        for i in (old, old_failed):
+            r = row(i)
+            self.assertIn("已被新版本取代", r)
+            self.assertNotIn("重新发送", r)
+        # no undelivered row borrows the page's count of delivered rows
+        for i in (refused, gbk, paused, waiting, old, old_failed):
+            self.assertNotIn("送达 ", row(i).replace("已送达", ""), "row %d" % i)
+        # the pause is shown above the table
+        banner = re.search(r'<p class="msg error" role="alert">(.*?)</p>', page, re.S)
+        self.assertIsNotNone(banner, "no pause banner")
+        self.assertIn("上报已暂停", banner.group(1))
+        self.assertIn("HTTP 401", banner.group(1))
+        self.assertIn("sync.ini", banner.group(1))
+        # the counts: the two old versions are superseded already (and any the demo left)
+        superseded = STACK.query(
+            "SELECT count(*) FROM outbox x WHERE x.state = 'superseded' OR (x.state IN"
+            " ('pending', 'failed', 'dead') AND EXISTS (SELECT 1 FROM outbox y WHERE"
+            " y.submission_id = x.submission_id AND y.version > x.version))")[0][0]
+        self.assertGreaterEqual(superseded, 2)
+        self.assertIn("<b>%d</b><span>已被新版本取代</span>" % superseded, page)
+        _, _, sup = web.request("GET", "/sync?state=superseded")
+        self.assertIn('id="ob-%d"' % old, sup)
+        self.assertNotIn('id="ob-%d"' % warned, sup)
+        # the admin cannot send the old failed version again; the newest failed one, yes
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        status, _, text = web.request("POST", "/sync/%d/retry" % old_failed, {"csrf": csrf})
+        self.assertEqual(status, 409, text)
+        self.assertIn("不能重新发送", text)
+        self.assertEqual(STACK.query("SELECT state FROM outbox WHERE id = ?",
+                                     (old_failed,))[0][0], "failed")
+        status, h, _ = web.request("POST", "/sync/%d/retry" % refused, {"csrf": csrf})
+        self.assertEqual(status, 303)
+        self.assertEqual(STACK.query("SELECT state FROM outbox WHERE id = ?",
+                                     (refused,))[0][0], "pending")
 
 
 if __name__ == "__main__":

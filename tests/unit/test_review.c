@@ -875,6 +875,17 @@ static void test_reopen(void **state)
 	                       arena_printf(&f->a, "3199220003-2026-students-v%lld", v2)),
 	                 v2);
 	assert_int_equal(count(f, "SELECT count(DISTINCT version) FROM outbox", NULL), 2);
+	/* the first, never sent, is superseded by the approval, with its audit row */
+	assert_int_equal(count(f,
+	                       "SELECT count(*) FROM outbox WHERE state = 'superseded' AND version"
+	                       " < (SELECT max(version) FROM outbox)",
+	                       NULL),
+	                 1);
+	assert_int_equal(count(f,
+	                       "SELECT count(*) FROM audit WHERE action = 'outbox.superseded'"
+	                       " AND actor = 'rev-990122'",
+	                       NULL),
+	                 1);
 }
 
 /* Two approval levels: the county's approval makes county_approved (stored as submitted
