@@ -54,14 +54,18 @@ void app_close(struct app *app)
 /* The parsed forms, reloaded when their generation moved. */
 const struct form_set *app_forms(struct app *app)
 {
+	if (app->forms && app->forms_checked)
+		return app->forms;
 	sqlite3_stmt *st = db_prep(&app->db, "SELECT CAST(value AS INTEGER) FROM setting"
 	                                     " WHERE key = 'forms_generation'");
 	if (!st)
 		return NULL;
 	long long gen = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	db_done(st);
-	if (app->forms && gen == app->forms_gen)
+	if (app->forms && gen == app->forms_gen) {
+		app->forms_checked = true;
 		return app->forms;
+	}
 	char err[512];
 	struct form_set *set = form_set_load_db(&app->db, err, sizeof(err));
 	if (!set) {
@@ -74,6 +78,7 @@ const struct form_set *app_forms(struct app *app)
 	form_set_free(app->forms);
 	app->forms = set;
 	app->forms_gen = gen;
+	app->forms_checked = true;
 	return set;
 }
 
@@ -131,4 +136,5 @@ void app_handle(struct app *app, char **envp, http_read_fn read, void *rctx, htt
 	}
 	http_response_send(&req, write, wctx);
 	arena_reset(&app->arena);
+	app->forms_checked = false;
 }

@@ -20,6 +20,7 @@ struct app {
 	struct http_response res;    /* reused by every request */
 	struct form_set *forms;      /* parsed form definitions, see app_forms */
 	long long forms_gen;         /* the forms_generation they were loaded at */
+	bool forms_checked;          /* ... checked during this request: one set per request */
 	struct ind_sets *indicators; /* parsed indicator definitions, see app_indicators */
 	long long indicators_gen;    /* the indicators_generation they were loaded at */
 };
@@ -32,7 +33,8 @@ bool app_open(struct app *app, const struct config *cfg, char *err, size_t errle
 void app_close(struct app *app);
 
 /* The form definitions, parsed once and parsed again when `tianbao-admin forms
- * load` has changed them (setting forms_generation). NULL (logged) when they
+ * load` has changed them (setting forms_generation, looked at once per request,
+ * so that every call of one request gets the same set). NULL (logged) when they
  * cannot be read. */
 const struct form_set *app_forms(struct app *app);
 

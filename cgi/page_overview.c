@@ -135,10 +135,10 @@ static const char *overview_link(struct arena *a, const struct overview_query *q
 	return s;
 }
 
-/* One school row of the table. */
+/* One school row of the table; form_names[k] names the period's k-th form. */
 static struct tv *overview_row_tv(struct http_request *req, const struct period *p,
-                                  const struct overview_row *r, bool city, long long now,
-                                  unsigned role, int levels)
+                                  const char *const *form_names, const struct overview_row *r,
+                                  bool city, long long now, unsigned role, int levels)
 {
 	struct arena *a = req->arena;
 	const struct org_unit *s = r->school;
@@ -166,12 +166,10 @@ static struct tv *overview_row_tv(struct http_request *req, const struct period 
 		    arena_strdup(a, period_format_time(r->last_submitted, buf, sizeof(buf))));
 	}
 	struct tv *cells = tv_set(a, t, "cells", tv_list(a));
-	const struct form_set *set = app_forms(req->app);
 	for (size_t k = 0; k < p->nforms; k++) {
 		const struct overview_cell *c = &r->cells[k];
 		struct tv *x = tv_push(a, cells, tv_map(a));
-		const struct form_def *fd = set ? form_find(set, p->forms[k]) : NULL;
-		tv_set_str(a, x, "form_name", fd ? fd->name : p->forms[k]);
+		tv_set_str(a, x, "form_name", form_names[k]);
 		tv_set_str(a, x, "state_code", wf_state_code(c->state));
 		tv_set_str(a, x, "state_name", wf_state_name(c->state));
 		tv_set_str(a, x, "url",
@@ -311,12 +309,17 @@ void page_overview(struct http_request *req)
 	qsort_r(rows, n, sizeof(*rows), overview_cmp, &so);
 	bool city = strcmp(u->org_kind, "city") == 0;
 	unsigned role = wf_role_of(u);
+	const char **form_names = arena_alloc(a, (p.nforms ? p.nforms : 1) * sizeof(*form_names));
+	for (size_t k = 0; k < p.nforms; k++) {
+		const struct form_def *fd = form_find(set, p.forms[k]);
+		form_names[k] = fd ? fd->name : p.forms[k];
+	}
 	struct tv *list = tv_set(a, ctx, "schools", tv_list(a));
 	size_t shown = 0, bulk = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (rc == 1 && !overview_keep(&rows[i], &q, form, p.nforms, p.closes_at, now))
 			continue;
-		struct tv *row = overview_row_tv(req, &p, &rows[i], city, now, role,
+		struct tv *row = overview_row_tv(req, &p, form_names, &rows[i], city, now, role,
 		                                 req->app->cfg.approval_levels);
 		tv_push(a, list, row);
 		shown++;
